@@ -4,7 +4,7 @@
 // triangle makes late query tiles the most expensive). Inside a task the key tiles are visited in order with the
 // online-softmax update of the reference (seqref::ref::OnlineSoftmax, applied to a whole tile at once):
 //
-//   S = (scale·Q_tile) K_tileᵀ            tile GEMM (Eigen's blocked, vectorized kernel)
+//   S = scale·(Q_tile K_tileᵀ)              tile GEMM (Eigen's blocked, vectorized kernel), then one scaling pass
 //   m' = max(m, rowmax S);  P = exp(S − m')  (vectorized exp; masked keys set to exactly 0)
 //   l = e^{m−m'} l + rowsum P;  O = e^{m−m'} O + P V_tile    tile GEMM
 //   out = O / l
@@ -50,7 +50,7 @@ void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S
 
 #pragma omp parallel
   {
-    Matrix<S> q_tile(Bq, d), s_tile(Bq, Bk), o_acc(Bq, dv);
+    Matrix<S> s_tile(Bq, Bk), o_acc(Bq, dv);
     Eigen::Matrix<S, Eigen::Dynamic, 1> m(Bq), l(Bq);
 
 #pragma omp for schedule(dynamic, 1)
@@ -61,7 +61,6 @@ void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S
       const index i0 = qt * Bq, rows = std::min(Bq, T - i0);
       const auto Q = q.chead(h), K = k.chead(h), V = v.chead(h);
 
-      q_tile.topRows(rows) = scale * Q.middleRows(i0, rows);  // fold the scale into Q once per tile
       m.head(rows).setConstant(neg_inf);
       l.head(rows).setZero();
       o_acc.topRows(rows).setZero();
@@ -70,7 +69,9 @@ void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S
       for (index j0 = 0; j0 < key_end; j0 += Bk) {
         const index cols = std::min(Bk, key_end - j0);
         auto s = s_tile.topLeftCorner(rows, cols);
-        s.noalias() = q_tile.topRows(rows) * K.middleRows(j0, cols).transpose();
+        // The scale is applied to the products, not folded into Q: the logits then carry the same rounding as
+        // the reference's scale·(q·k) (exact on integer data), at the cost of one vectorized pass over the tile.
+        s.noalias() = Q.middleRows(i0, rows) * K.middleRows(j0, cols).transpose();
         const bool on_diagonal = j0 + cols - 1 > i0;  // some key of the tile lies after some query row
         for (index r = 0; r < rows; ++r) {
           const index visible = on_diagonal ? std::clamp<index>(i0 + r - j0 + 1, 0, cols) : cols;
@@ -80,8 +81,9 @@ void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S
             continue;
           }
           auto live = srow.head(visible);
+          live *= scale;
           const S row_max = live.maxCoeff();
-          if (!std::isfinite(static_cast<double>(row_max)) || !live.allFinite()) {
+          if (!live.allFinite()) {
             if (!overflow.exchange(true)) overflow_head = h, overflow_row = i0 + r;
             break;
           }

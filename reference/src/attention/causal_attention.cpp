@@ -272,6 +272,7 @@ GenerationResult generate_full_recompute(const TinyDecoder<S>& model, std::vecto
         h.row(t) += g.output_projection(l, at);
       }
       r.hidden_evaluations += T;
+      r.attention_terms += T * (T + 1) / 2;
     }
     // live at once: h, q, k, v, a (5·T·d) and one head's score and probability matrices (2·T²)
     r.peak_state_scalars = std::max<std::int64_t>(r.peak_state_scalars, 5 * T * d + 2 * T * T);
@@ -298,6 +299,7 @@ GenerationResult generate_kv_cached(const TinyDecoder<S>& model, std::vector<std
                                              g.project(xn, model.wk[l]), g.project(xn, model.wv[l]), g.scale());
       h += g.output_projection(l, a);
       ++r.hidden_evaluations;
+      r.attention_terms += caches[static_cast<std::size_t>(l)].len();
     }
     ++fed;
     std::int64_t live = 0;
@@ -342,6 +344,7 @@ class ConstantMemoryDecoder {
       RowVector<S> h_j = j == t ? x_t : hidden(layer - 1, j);  // recompute the layer below at position j
       RowVector<S> xn = rmsnorm(h_j);
       Matrix<S> k = g_.project(xn, model_.wk[l]), v = g_.project(xn, model_.wv[l]);
+      ++r_.attention_terms;
       for (index hh = 0; hh < H; ++hh)
         state[static_cast<std::size_t>(hh)].push(g_.scale() * q.row(hh).dot(k.row(hh)), v.row(hh));
     }

@@ -20,8 +20,8 @@ namespace seqref::cpu {
 
 /// Tile sizes of the CPU kernel. Exposed so tests can put tile edges anywhere and benchmarks can tune.
 struct AttentionTiling {
-  index block_q = 64;   ///< query rows per tile (one task)
-  index block_k = 128;  ///< keys per inner tile
+  index block_q = 128;  ///< query rows per tile (one task)
+  index block_k = 256;  ///< keys per inner tile (128 x 256 measured best of 9 shapes at T=2048, d=64)
 };
 
 void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstTensorView<float> v,

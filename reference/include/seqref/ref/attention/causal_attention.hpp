@@ -168,7 +168,9 @@ enum class DecodeMode {
 struct GenerationResult {
   std::vector<std::int32_t> tokens;       ///< prompt followed by the generated tokens
   std::vector<double> last_logits;        ///< logits of the final step (for cross-path comparison)
-  std::int64_t hidden_evaluations = 0;    ///< h_ℓ(t) vectors computed for ℓ ≥ 1 (the work measure)
+  std::int64_t hidden_evaluations = 0;    ///< h_ℓ(t) vectors computed for ℓ ≥ 1
+  std::int64_t attention_terms = 0;       ///< logits q_i·k_j computed, per layer (heads counted once): the work
+                                          ///< measure of the post's argument, Θ(t^N/N!) per token for N layers
   std::int64_t peak_state_scalars = 0;    ///< most scalars of activations / caches live at once (weights excluded)
 };
 
