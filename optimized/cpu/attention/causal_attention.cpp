@@ -39,7 +39,7 @@ void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S
           "tiling.block_q and tiling.block_k must be >= 1; got " + std::to_string(tiling.block_q) + ", " +
               std::to_string(tiling.block_k));
 
-  const index H = q.heads, T = q.len, d = q.dim, dv = v.dim;
+  const index H = q.heads, T = q.len, dv = v.dim;
   const index Bq = std::min(tiling.block_q, T), Bk = std::min(tiling.block_k, T);
   const index n_qtiles = (T + Bq - 1) / Bq;
   const index n_tasks = H * n_qtiles;
