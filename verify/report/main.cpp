@@ -91,24 +91,30 @@ std::optional<GpuVerification> find_gpu_verification(const fs::path& dir, const 
   std::optional<GpuVerification> best;
   std::error_code ec;
   if (suite.empty() || !fs::is_directory(dir, ec)) return best;
-  const std::regex device_re(R"re("device"\s*:\s*"([^"]*)")re"), commit_re(R"re("commit"\s*:\s*"([^"]*)")re"),
-      date_re(R"re("date"\s*:\s*"([^"]*)")re"),
-      test_re("\"name\"\\s*:\\s*\"" + suite + "\\.[^\"]*\"\\s*,\\s*\"status\"\\s*:\\s*\"(\\w+)\"");
+  // tools/gpu-verify's schema (seqref-gpu-verify/1): "device": {"name": ...}, "commit", "date", "dirty", "ok",
+  // "ctest": {"tests": {"<Suite>.<Test>": {"status": "passed"|"failed"|"skipped", ...}}}.
+  const std::regex device_re(R"re("device"\s*:\s*\{\s*"name"\s*:\s*"([^"]*)")re"),
+      commit_re(R"re("commit"\s*:\s*"([^"]*)")re"), date_re(R"re("date"\s*:\s*"([^"]*)")re"),
+      ok_re(R"re("ok"\s*:\s*true)re"), dirty_re(R"re("dirty"\s*:\s*true)re"),
+      test_re("\"" + suite + "\\.[^\"]*\"\\s*:\\s*\\{\\s*\"status\"\\s*:\\s*\"(\\w+)\"");
   for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
     if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
     std::ifstream in(entry.path());
     std::stringstream ss;
     ss << in.rdbuf();
     const std::string text = ss.str();
-    int passed = 0, other = 0;
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), test_re); it != std::sregex_iterator(); ++it)
-      ((*it)[1] == "passed" ? passed : other)++;
-    if (passed == 0 || other != 0) continue;
+    int passed = 0, failed = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), test_re); it != std::sregex_iterator(); ++it) {
+      if ((*it)[1] == "passed") ++passed;
+      else if ((*it)[1] == "failed") ++failed;
+    }
+    if (passed == 0 || failed != 0 || !std::regex_search(text, ok_re)) continue;  // a clean run of this suite only
     std::smatch m;
     GpuVerification v;
     if (std::regex_search(text, m, device_re)) v.device = m[1];
     if (std::regex_search(text, m, commit_re)) v.commit = m[1];
     if (std::regex_search(text, m, date_re)) v.date = m[1];
+    if (std::regex_search(text, dirty_re)) v.commit += " (uncommitted changes)";
     v.file = fs::relative(entry.path(), fs::path(SEQREF_SOURCE_DIR), ec).string();
     if (!best || v.date > best->date) best = v;
   }
