@@ -268,6 +268,7 @@ py::dict tiny_generate(const seqref::ref::TinyDecoder<double>& model, const py::
   d["tokens"] = toks;
   d["last_logits"] = logits;
   d["hidden_evaluations"] = py::int_(r.hidden_evaluations);
+  d["attention_terms"] = py::int_(r.attention_terms);
   d["peak_state_scalars"] = py::int_(r.peak_state_scalars);
   d["seconds"] = py::float_(seconds);
   return d;
@@ -458,6 +459,7 @@ mode: "kv_cached"       keep every layer's K, V: O(layers T d) memory, O(layers 
                         Theta(T^N/N!) work per token for N layers.
 Returns {"tokens": list[int] (prompt + generated), "last_logits": float64 ndarray (vocab,),
          "hidden_evaluations": int (h_l(t) vectors computed for l >= 1),
+         "attention_terms": int (logits q_i.k_j computed, per layer, heads counted once: the work measure),
          "peak_state_scalars": int (most activation/cache scalars live at once, weights excluded),
          "seconds": float (wall time of the C++ call, steady_clock, GIL released)}.
 Raises ValueError on an empty prompt, ids outside [0, vocab), n_new < 0 or an unknown mode.)doc");

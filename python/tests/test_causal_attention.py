@@ -316,7 +316,8 @@ def test_generation_modes_give_identical_tokens():
             assert len(tokens) == len(prompt) + n_new and tokens[:len(prompt)] == prompt
             assert all(isinstance(t, int) and 0 <= t < 32 for t in tokens)
             for mode, r in runs.items():
-                assert set(r) == {"tokens", "last_logits", "hidden_evaluations", "peak_state_scalars", "seconds"}
+                assert set(r) == {"tokens", "last_logits", "hidden_evaluations", "attention_terms", "peak_state_scalars",
+                                  "seconds"}
                 assert r["tokens"] == tokens, (layers, prompt, mode)
                 assert r["last_logits"].shape == (32,) and r["last_logits"].dtype == np.float64
                 assert rel_err(r["last_logits"], runs["kv_cached"]["last_logits"]) < 1e-10, (layers, mode)
