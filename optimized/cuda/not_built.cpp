@@ -25,10 +25,10 @@ void causal_attention(ConstTensorView<bf16>, ConstTensorView<bf16>, ConstTensorV
   not_built("seqref::cuda::causal_attention");
 }
 namespace device {
-void causal_attention(const float*, const float*, const float*, float*, index, index, index, index, float, void*) {
+void causal_attention(const float*, const float*, const float*, float*, Index, Index, Index, Index, float, void*) {
   not_built("seqref::cuda::device::causal_attention");
 }
-void causal_attention(const bf16*, const bf16*, const bf16*, float*, index, index, index, index, float, void*) {
+void causal_attention(const bf16*, const bf16*, const bf16*, float*, Index, Index, Index, Index, float, void*) {
   not_built("seqref::cuda::device::causal_attention");
 }
 }  // namespace device

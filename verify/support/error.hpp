@@ -17,10 +17,10 @@ namespace seqref::verify {
 /// ‖x − r‖_F / ‖r‖_F over n elements; NaN anywhere in x gives +inf (never a silent pass). If ‖r‖ = 0 the absolute
 /// norm ‖x‖_F is returned.
 template <class X, class R>
-double relative_error(const X* x, const R* r, index n) {
+double relative_error(const X* x, const R* r, Index n) {
   using Acc = std::conditional_t<std::is_same_v<R, Oracle> || std::is_same_v<X, Oracle>, Oracle, long double>;
   Acc num = 0, den = 0;
-  for (index i = 0; i < n; ++i) {
+  for (Index i = 0; i < n; ++i) {
     Acc xi = static_cast<Acc>(x[i]), ri = static_cast<Acc>(r[i]);
     using std::isnan;
     if (isnan(xi)) return std::numeric_limits<double>::infinity();
@@ -49,16 +49,16 @@ double error_in_u(const Tensor3<X>& x, const Tensor3<R>& r) {
 template <class S>
 bool all_finite(const Tensor3<S>& x) {
   using std::isfinite;
-  for (index i = 0; i < x.size(); ++i)
+  for (Index i = 0; i < x.size(); ++i)
     if (!isfinite(x.data()[i])) return false;
   return true;
 }
 
 /// True when x and y have the same shape and the same bits (NaN payloads included).
 template <class S>
-bool bit_identical(const S* x, const S* y, index n) {
+bool bit_identical(const S* x, const S* y, Index n) {
   static_assert(std::is_trivially_copyable_v<S>);
-  for (index i = 0; i < n; ++i)
+  for (Index i = 0; i < n; ++i)
     if (std::memcmp(&x[i], &y[i], sizeof(S)) != 0) return false;
   return true;
 }

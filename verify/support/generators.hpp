@@ -14,20 +14,20 @@
 namespace seqref::verify::gen {
 
 /// Sequence lengths: 1, 2, primes, the CPU/CUDA tile sizes (64, 128) ± 1, and 1000.
-inline rc::Gen<index> seq_len() {
-  return rc::gen::weightedOneOf<index>({
-      {4, rc::gen::element<index>(1, 2, 3, 5, 7, 13, 31)},
-      {4, rc::gen::element<index>(63, 64, 65, 127, 128, 129)},
-      {2, rc::gen::element<index>(191, 255, 257)},
-      {1, rc::gen::just<index>(1000)},
+inline rc::Gen<Index> seq_len() {
+  return rc::gen::weightedOneOf<Index>({
+      {4, rc::gen::element<Index>(1, 2, 3, 5, 7, 13, 31)},
+      {4, rc::gen::element<Index>(63, 64, 65, 127, 128, 129)},
+      {2, rc::gen::element<Index>(191, 255, 257)},
+      {1, rc::gen::just<Index>(1000)},
   });
 }
 
 /// Head dims: 1, odd, and the usual 16 / 64 / 128 (± 1).
-inline rc::Gen<index> head_dim() { return rc::gen::element<index>(1, 2, 3, 16, 17, 31, 64, 65, 128); }
+inline rc::Gen<Index> head_dim() { return rc::gen::element<Index>(1, 2, 3, 16, 17, 31, 64, 65, 128); }
 
 /// Number of heads.
-inline rc::Gen<index> heads() { return rc::gen::inRange<index>(1, 5); }
+inline rc::Gen<Index> heads() { return rc::gen::inRange<Index>(1, 5); }
 
 /// Value profiles for which errors are measured against an oracle (well conditioned enough for a u-scaled bound).
 inline rc::Gen<Values> measurable_values() {
@@ -43,7 +43,7 @@ inline rc::Gen<Values> any_values() {
 inline rc::Gen<std::uint64_t> seed() { return rc::gen::arbitrary<std::uint64_t>(); }
 
 /// Tile sizes for the CPU kernel: 1, primes, powers of two.
-inline rc::Gen<index> tile() { return rc::gen::element<index>(1, 2, 3, 7, 16, 31, 64, 128, 200); }
+inline rc::Gen<Index> tile() { return rc::gen::element<Index>(1, 2, 3, 7, 16, 31, 64, 128, 200); }
 
 }  // namespace seqref::verify::gen
 

@@ -51,11 +51,11 @@ inline double draw(Values profile, SplitMix64& rng, double extreme_scale = 1.0) 
 
 /// A [heads, len, dim] tensor of the profile, values rounded once to S.
 template <class S>
-Tensor3<S> make_tensor(index heads, index len, index dim, Values profile, std::uint64_t seed,
+Tensor3<S> make_tensor(Index heads, Index len, Index dim, Values profile, std::uint64_t seed,
                        double extreme_scale = 1.0) {
   Tensor3<S> t(heads, len, dim);
   SplitMix64 rng(seed);
-  for (index i = 0; i < t.size(); ++i) t.data()[i] = static_cast<S>(draw(profile, rng, extreme_scale));
+  for (Index i = 0; i < t.size(); ++i) t.data()[i] = static_cast<S>(draw(profile, rng, extreme_scale));
   return t;
 }
 
@@ -67,7 +67,7 @@ struct AttentionInputs {
 };
 
 template <class S>
-AttentionInputs<S> make_attention_inputs(index heads, index len, index head_dim, index value_dim, Values profile,
+AttentionInputs<S> make_attention_inputs(Index heads, Index len, Index head_dim, Index value_dim, Values profile,
                                          std::uint64_t seed) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   // |scale·q·k| ≈ c²·scale·√d = c² for N(0, c²) entries; c = 100 puts typical logits near ±1e4.
@@ -82,9 +82,9 @@ AttentionInputs<S> make_attention_inputs(index heads, index len, index head_dim,
 
 /// NaN-filled output buffer: an element the kernel forgets to write stays NaN and fails every comparison loudly.
 template <class S>
-Tensor3<S> poisoned(index heads, index len, index dim) {
+Tensor3<S> poisoned(Index heads, Index len, Index dim) {
   Tensor3<S> t(heads, len, dim);
-  for (index i = 0; i < t.size(); ++i) t.data()[i] = std::numeric_limits<S>::quiet_NaN();
+  for (Index i = 0; i < t.size(); ++i) t.data()[i] = std::numeric_limits<S>::quiet_NaN();
   return t;
 }
 

@@ -39,14 +39,14 @@ void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S
           "tiling.block_q and tiling.block_k must be >= 1; got " + std::to_string(tiling.block_q) + ", " +
               std::to_string(tiling.block_k));
 
-  const index H = q.heads, T = q.len, dv = v.dim;
-  const index Bq = std::min(tiling.block_q, T), Bk = std::min(tiling.block_k, T);
-  const index n_qtiles = (T + Bq - 1) / Bq;
-  const index n_tasks = H * n_qtiles;
+  const Index H = q.heads, T = q.len, dv = v.dim;
+  const Index Bq = std::min(tiling.block_q, T), Bk = std::min(tiling.block_k, T);
+  const Index n_qtiles = (T + Bq - 1) / Bq;
+  const Index n_tasks = H * n_qtiles;
   constexpr S neg_inf = -std::numeric_limits<S>::infinity();
 
   std::atomic<bool> overflow{false};
-  index overflow_head = -1, overflow_row = -1;
+  Index overflow_head = -1, overflow_row = -1;
 
 #pragma omp parallel
   {
@@ -54,27 +54,27 @@ void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S
     Eigen::Matrix<S, Eigen::Dynamic, 1> m(Bq), l(Bq);
 
 #pragma omp for schedule(dynamic, 1)
-    for (index task = 0; task < n_tasks; ++task) {
+    for (Index task = 0; task < n_tasks; ++task) {
       if (overflow.load(std::memory_order_relaxed)) continue;
-      const index h = task % H;
-      const index qt = n_qtiles - 1 - task / H;  // longest (latest) query tiles first
-      const index i0 = qt * Bq, rows = std::min(Bq, T - i0);
+      const Index h = task % H;
+      const Index qt = n_qtiles - 1 - task / H;  // longest (latest) query tiles first
+      const Index i0 = qt * Bq, rows = std::min(Bq, T - i0);
       const auto Q = q.chead(h), K = k.chead(h), V = v.chead(h);
 
       m.head(rows).setConstant(neg_inf);
       l.head(rows).setZero();
       o_acc.topRows(rows).setZero();
 
-      const index key_end = i0 + rows;  // keys j < i0 + rows can be visible to some row of the tile
-      for (index j0 = 0; j0 < key_end; j0 += Bk) {
-        const index cols = std::min(Bk, key_end - j0);
+      const Index key_end = i0 + rows;  // keys j < i0 + rows can be visible to some row of the tile
+      for (Index j0 = 0; j0 < key_end; j0 += Bk) {
+        const Index cols = std::min(Bk, key_end - j0);
         auto s = s_tile.topLeftCorner(rows, cols);
         // The scale is applied to the products, not folded into Q: the logits then carry the same rounding as
         // the reference's scale·(q·k) (exact on integer data), at the cost of one vectorized pass over the tile.
         s.noalias() = Q.middleRows(i0, rows) * K.middleRows(j0, cols).transpose();
         const bool on_diagonal = j0 + cols - 1 > i0;  // some key of the tile lies after some query row
-        for (index r = 0; r < rows; ++r) {
-          const index visible = on_diagonal ? std::clamp<index>(i0 + r - j0 + 1, 0, cols) : cols;
+        for (Index r = 0; r < rows; ++r) {
+          const Index visible = on_diagonal ? std::clamp<Index>(i0 + r - j0 + 1, 0, cols) : cols;
           auto srow = s.row(r);
           if (visible == 0) {
             srow.setZero();
@@ -98,7 +98,7 @@ void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S
         o_acc.topRows(rows).noalias() += s * V.middleRows(j0, cols);
       }
       auto O = out.head(h);
-      for (index r = 0; r < rows; ++r) O.row(i0 + r) = o_acc.row(r) / l(r);
+      for (Index r = 0; r < rows; ++r) O.row(i0 + r) = o_acc.row(r) / l(r);
     }
   }
 

@@ -78,7 +78,7 @@ class Stream {
 template <class T>
 class DeviceBuffer {
  public:
-  explicit DeviceBuffer(index count) : bytes_(static_cast<std::size_t>(count) * sizeof(T)) {
+  explicit DeviceBuffer(Index count) : bytes_(static_cast<std::size_t>(count) * sizeof(T)) {
     check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), bytes_), kHostFn, "cudaMalloc");
   }
   ~DeviceBuffer() { (void)cudaFree(data_); }  // cudaFree waits for work still using the buffer
@@ -95,9 +95,9 @@ class DeviceBuffer {
 // ---- device entry points ----------------------------------------------------------------------------------------
 
 /// Shapes and pointers of the device entry points (values live on the device and are not read here).
-void check_device_args(const void* q, const void* k, const void* v, const float* out, index heads, index len,
-                       index head_dim, index value_dim, float scale) {
-  auto got = [](std::string_view what, index value) { return std::string(what) + "; got " + std::to_string(value); };
+void check_device_args(const void* q, const void* k, const void* v, const float* out, Index heads, Index len,
+                       Index head_dim, Index value_dim, float scale) {
+  auto got = [](std::string_view what, Index value) { return std::string(what) + "; got " + std::to_string(value); };
   require(heads >= 1, kDeviceFn, got("heads must be >= 1", heads));
   require(len >= 1, kDeviceFn, got("len must be >= 1", len));
   require(head_dim >= 1 && head_dim <= kernels::kMaxDim, kDeviceFn,
@@ -112,15 +112,15 @@ void check_device_args(const void* q, const void* k, const void* v, const float*
   // The kernel indexes rows within a head with int and numbers its blocks with one int grid dimension.
   require(len <= INT_MAX - kernels::kBlockQ, kDeviceFn, got("len is too large for the CUDA kernel", len));
   require(heads <= INT_MAX, kDeviceFn, got("heads is too large for the CUDA kernel", heads));
-  const index blocks = heads * ((len + kernels::kBlockQ - 1) / kernels::kBlockQ);  // < 2^56: no overflow
+  const Index blocks = heads * ((len + kernels::kBlockQ - 1) / kernels::kBlockQ);  // < 2^56: no overflow
   require(blocks <= INT_MAX, kDeviceFn,
           "heads * ceil(len / 64) must fit in one grid dimension; got heads " + std::to_string(heads) + ", len " +
               std::to_string(len));
 }
 
 template <int D, class In>
-void launch_padded(const In* q, const In* k, const In* v, float* out, index heads, index len, index head_dim,
-                   index value_dim, float scale, cudaStream_t stream) {
+void launch_padded(const In* q, const In* k, const In* v, float* out, Index heads, Index len, Index head_dim,
+                   Index value_dim, float scale, cudaStream_t stream) {
   auto* kernel = &kernels::causal_attention_forward<D, In>;
   constexpr int smem = kernels::shared_bytes(D);
   // Above 48 KiB a kernel must opt in to dynamic shared memory (H100: up to 227 KiB per block). Set on every
@@ -129,7 +129,7 @@ void launch_padded(const In* q, const In* k, const In* v, float* out, index head
     check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem), kDeviceFn,
                "cudaFuncSetAttribute(MaxDynamicSharedMemorySize)");
   }
-  const index n_qtiles = (len + kernels::kBlockQ - 1) / kernels::kBlockQ;
+  const Index n_qtiles = (len + kernels::kBlockQ - 1) / kernels::kBlockQ;
   const dim3 grid(static_cast<unsigned>(heads * n_qtiles));
   const dim3 block(kernels::kThreads);
   kernel<<<grid, block, smem, stream>>>(q, k, v, out, static_cast<int>(heads), static_cast<int>(len),
@@ -138,8 +138,8 @@ void launch_padded(const In* q, const In* k, const In* v, float* out, index head
 }
 
 template <class In>
-void launch(const In* q, const In* k, const In* v, float* out, index heads, index len, index head_dim,
-            index value_dim, float scale, void* stream) {
+void launch(const In* q, const In* k, const In* v, float* out, Index heads, Index len, Index head_dim,
+            Index value_dim, float scale, void* stream) {
   check_device_args(q, k, v, out, heads, len, head_dim, value_dim, scale);
   auto s = static_cast<cudaStream_t>(stream);
   // One kernel per padded dim; d and dv share it (padding the smaller one costs only its zero columns).
@@ -165,7 +165,7 @@ ConstTensorView<float> widen(ConstTensorView<bf16> x, std::vector<float>& storag
     return w;
   }
   storage.resize(static_cast<std::size_t>(x.size()));
-  for (index i = 0; i < x.size(); ++i) storage[static_cast<std::size_t>(i)] = to_float(x.data[i]);
+  for (Index i = 0; i < x.size(); ++i) storage[static_cast<std::size_t>(i)] = to_float(x.data[i]);
   w.data = storage.data();
   return w;
 }
@@ -186,9 +186,9 @@ void require_device() {
 /// A non-finite output row after finite, validated inputs can only come from fp32 overflow: of a logit
 /// scale·q·k (the kernel turns such a row into NaN) or of the weighted sum of v.
 void check_output_finite(TensorView<const float> out) {
-  for (index h = 0; h < out.heads; ++h)
-    for (index t = 0; t < out.len; ++t)
-      for (index c = 0; c < out.dim; ++c)
+  for (Index h = 0; h < out.heads; ++h)
+    for (Index t = 0; t < out.len; ++t)
+      for (Index c = 0; c < out.dim; ++c)
         if (!std::isfinite(out(h, t, c))) {
           std::ostringstream os;
           os << "logit scale*q.k overflows at head " << h << ", query " << t
@@ -199,8 +199,8 @@ void check_output_finite(TensorView<const float> out) {
 
 /// Copy in, run on device 0, copy out, wait. `q`, `k`, `v` are host arrays of the validated shapes.
 template <class In>
-void run_on_device_zero(const In* q, const In* k, const In* v, TensorView<float> out, index heads, index len,
-                        index head_dim, index value_dim, float scale) {
+void run_on_device_zero(const In* q, const In* k, const In* v, TensorView<float> out, Index heads, Index len,
+                        Index head_dim, Index value_dim, float scale) {
   require_device();
   DeviceZero on_device_zero;
   Stream stream;
@@ -243,12 +243,12 @@ void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTen
 }
 
 namespace device {
-void causal_attention(const float* q, const float* k, const float* v, float* out, index heads, index len,
-                      index head_dim, index value_dim, float scale, void* stream) {
+void causal_attention(const float* q, const float* k, const float* v, float* out, Index heads, Index len,
+                      Index head_dim, Index value_dim, float scale, void* stream) {
   launch(q, k, v, out, heads, len, head_dim, value_dim, scale, stream);
 }
-void causal_attention(const bf16* q, const bf16* k, const bf16* v, float* out, index heads, index len,
-                      index head_dim, index value_dim, float scale, void* stream) {
+void causal_attention(const bf16* q, const bf16* k, const bf16* v, float* out, Index heads, Index len,
+                      Index head_dim, Index value_dim, float scale, void* stream) {
   launch(q, k, v, out, heads, len, head_dim, value_dim, scale, stream);
 }
 }  // namespace device

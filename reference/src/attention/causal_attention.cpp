@@ -15,7 +15,7 @@ namespace seqref::ref {
 namespace {
 
 template <class S>
-void require_finite_logit(const S& logit, std::string_view fn, index h, index i, index j) {
+void require_finite_logit(const S& logit, std::string_view fn, Index h, Index i, Index j) {
   using std::isfinite;
   if (!isfinite(logit)) {
     std::ostringstream os;
@@ -33,23 +33,23 @@ Tensor3<S> causal_attention(ConstTensorView<S> q, ConstTensorView<S> k, ConstTen
   constexpr std::string_view fn = "seqref::ref::causal_attention";
   check_causal_attention_args<S>(fn, q, k, v, scale);
   using std::exp;
-  const index H = q.heads, T = q.len;
+  const Index H = q.heads, T = q.len;
   Tensor3<S> o(H, T, v.dim);
-  for (index h = 0; h < H; ++h) {
+  for (Index h = 0; h < H; ++h) {
     const Matrix<S> s = scale * (q.chead(h) * k.chead(h).transpose());  // scores s_ij = scale·q_i·k_j
     Matrix<S> p = Matrix<S>::Zero(T, T);                                  // p_ij = 0 for j > i (causal mask)
-    for (index i = 0; i < T; ++i) {
+    for (Index i = 0; i < T; ++i) {
       S m = s(i, 0);  // pass 1: the row maximum over j ≤ i
-      for (index j = 0; j <= i; ++j) {
+      for (Index j = 0; j <= i; ++j) {
         require_finite_logit(s(i, j), fn, h, i, j);
         if (s(i, j) > m) m = s(i, j);
       }
       S z = S(0);  // pass 2: exponentials and their sum
-      for (index j = 0; j <= i; ++j) {
+      for (Index j = 0; j <= i; ++j) {
         p(i, j) = exp(s(i, j) - m);
         z += p(i, j);
       }
-      for (index j = 0; j <= i; ++j) p(i, j) /= z;
+      for (Index j = 0; j <= i; ++j) p(i, j) /= z;
     }
     o.head(h) = p * v.chead(h);  // o_i = Σ_j p_ij v_j
   }
@@ -57,27 +57,27 @@ Tensor3<S> causal_attention(ConstTensorView<S> q, ConstTensorView<S> k, ConstTen
 }
 
 // ---- eq. (2): an RNN over the keys of each row --------------------------------------------------------------------
-std::vector<index> reverse_order(index len) {
-  std::vector<index> order(static_cast<std::size_t>(std::max<index>(len, 0)));
-  for (index t = 0; t < len; ++t) order[static_cast<std::size_t>(t)] = len - 1 - t;
+std::vector<Index> reverse_order(Index len) {
+  std::vector<Index> order(static_cast<std::size_t>(std::max<Index>(len, 0)));
+  for (Index t = 0; t < len; ++t) order[static_cast<std::size_t>(t)] = len - 1 - t;
   return order;
 }
 
 template <class S>
 Tensor3<S> causal_attention_rnn(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, S scale,
-                                std::span<const index> scan_order) {
+                                std::span<const Index> scan_order) {
   constexpr std::string_view fn = "seqref::ref::causal_attention_rnn";
   check_causal_attention_args<S>(fn, q, k, v, scale);
-  const index H = q.heads, T = q.len;
-  std::vector<index> order(scan_order.begin(), scan_order.end());
+  const Index H = q.heads, T = q.len;
+  std::vector<Index> order(scan_order.begin(), scan_order.end());
   if (order.empty()) {
     order.resize(static_cast<std::size_t>(T));
-    for (index j = 0; j < T; ++j) order[static_cast<std::size_t>(j)] = j;
+    for (Index j = 0; j < T; ++j) order[static_cast<std::size_t>(j)] = j;
   }
   {  // the order must be a permutation of 0..T-1
     std::vector<char> seen(static_cast<std::size_t>(T), 0);
-    bool ok = static_cast<index>(order.size()) == T;
-    for (index j : order) {
+    bool ok = static_cast<Index>(order.size()) == T;
+    for (Index j : order) {
       if (!ok) break;
       ok = j >= 0 && j < T && !seen[static_cast<std::size_t>(j)];
       if (ok) seen[static_cast<std::size_t>(j)] = 1;
@@ -87,11 +87,11 @@ Tensor3<S> causal_attention_rnn(ConstTensorView<S> q, ConstTensorView<S> k, Cons
                 std::to_string(order.size()) + " entries");
   }
   Tensor3<S> o(H, T, v.dim);
-  for (index h = 0; h < H; ++h) {
+  for (Index h = 0; h < H; ++h) {
     const auto Q = q.chead(h), K = k.chead(h), V = v.chead(h);
-    for (index i = 0; i < T; ++i) {
+    for (Index i = 0; i < T; ++i) {
       OnlineSoftmax<S> state(v.dim);  // (y, z, m) of eq. (2), starting from y = 0, z = 0, m = -inf
-      for (index j : order) {
+      for (Index j : order) {
         if (j > i) continue;  // causal: only keys j ≤ i
         S logit = scale * Q.row(i).dot(K.row(j));
         require_finite_logit(logit, fn, h, i, j);
@@ -105,7 +105,7 @@ Tensor3<S> causal_attention_rnn(ConstTensorView<S> q, ConstTensorView<S> k, Cons
 
 // ---- KV cache and one decoding step -------------------------------------------------------------------------------
 template <class S>
-KvCache<S>::KvCache(index heads, index key_dim, index value_dim)
+KvCache<S>::KvCache(Index heads, Index key_dim, Index value_dim)
     : heads_(heads), key_dim_(key_dim), value_dim_(value_dim) {
   require(heads >= 1 && key_dim >= 1 && value_dim >= 1, "seqref::ref::KvCache",
           "heads, key_dim and value_dim must be >= 1; got " + std::to_string(heads) + ", " + std::to_string(key_dim) +
@@ -115,12 +115,12 @@ KvCache<S>::KvCache(index heads, index key_dim, index value_dim)
 }
 
 template <class S>
-Eigen::Map<const Matrix<S>> KvCache<S>::keys(index h) const {
+Eigen::Map<const Matrix<S>> KvCache<S>::keys(Index h) const {
   return {k_[static_cast<std::size_t>(h)].data(), len_, key_dim_};
 }
 
 template <class S>
-Eigen::Map<const Matrix<S>> KvCache<S>::values(index h) const {
+Eigen::Map<const Matrix<S>> KvCache<S>::values(Index h) const {
   return {v_[static_cast<std::size_t>(h)].data(), len_, value_dim_};
 }
 
@@ -132,11 +132,11 @@ void KvCache<S>::append(const Matrix<S>& k_t, const Matrix<S>& v_t) {
           "k_t must be [" + std::to_string(heads_) + ", " + std::to_string(key_dim_) + "] and v_t [" +
               std::to_string(heads_) + ", " + std::to_string(value_dim_) + "]; got k_t " + shape(k_t) + ", v_t " +
               shape(v_t));
-  for (index h = 0; h < heads_; ++h) {
+  for (Index h = 0; h < heads_; ++h) {
     auto& kh = k_[static_cast<std::size_t>(h)];
     auto& vh = v_[static_cast<std::size_t>(h)];
-    for (index c = 0; c < key_dim_; ++c) kh.push_back(k_t(h, c));
-    for (index c = 0; c < value_dim_; ++c) vh.push_back(v_t(h, c));
+    for (Index c = 0; c < key_dim_; ++c) kh.push_back(k_t(h, c));
+    for (Index c = 0; c < value_dim_; ++c) vh.push_back(v_t(h, c));
   }
   ++len_;
 }
@@ -151,13 +151,13 @@ Matrix<S> attention_decode_step(KvCache<S>& cache, const Matrix<S>& q_t, const M
   using std::isfinite;
   require(static_cast<bool>(isfinite(scale)), fn, "scale must be finite");
   cache.append(k_t, v_t);
-  const index t = cache.len() - 1;
+  const Index t = cache.len() - 1;
   Matrix<S> out(cache.heads(), cache.value_dim());
-  for (index h = 0; h < cache.heads(); ++h) {
+  for (Index h = 0; h < cache.heads(); ++h) {
     const auto K = cache.keys(h);
     const auto V = cache.values(h);
     OnlineSoftmax<S> state(cache.value_dim());
-    for (index j = 0; j <= t; ++j) {
+    for (Index j = 0; j <= t; ++j) {
       S logit = scale * q_t.row(h).dot(K.row(j));
       require_finite_logit(logit, fn, h, t, j);
       state.push(logit, V.row(j));
@@ -169,24 +169,24 @@ Matrix<S> attention_decode_step(KvCache<S>& cache, const Matrix<S>& q_t, const M
 
 // ---- the tiny decoder and its three generation paths -------------------------------------------------------------
 template <class S>
-TinyDecoder<S> TinyDecoder<S>::random(index vocab, index d_model, index heads, index layers, std::uint64_t seed) {
+TinyDecoder<S> TinyDecoder<S>::random(Index vocab, Index d_model, Index heads, Index layers, std::uint64_t seed) {
   require(vocab >= 1 && d_model >= 1 && heads >= 1 && layers >= 1 && d_model % heads == 0,
           "seqref::ref::TinyDecoder::random",
           "need vocab, d_model, heads, layers >= 1 and d_model a multiple of heads; got vocab " +
               std::to_string(vocab) + ", d_model " + std::to_string(d_model) + ", heads " + std::to_string(heads) +
               ", layers " + std::to_string(layers));
   SplitMix64 rng(seed);
-  auto gaussian = [&](index r, index c, double sd) {
+  auto gaussian = [&](Index r, Index c, double sd) {
     Matrix<S> m(r, c);
-    for (index i = 0; i < r; ++i)
-      for (index j = 0; j < c; ++j) m(i, j) = S(sd * rng.normal());
+    for (Index i = 0; i < r; ++i)
+      for (Index j = 0; j < c; ++j) m(i, j) = S(sd * rng.normal());
     return m;
   };
   TinyDecoder<S> model;
   model.vocab = vocab, model.d_model = d_model, model.heads = heads, model.layers = layers;
   const double sd = 1.0 / std::sqrt(static_cast<double>(d_model));
   model.embed = gaussian(vocab, d_model, 1.0);
-  for (index l = 0; l < layers; ++l) {
+  for (Index l = 0; l < layers; ++l) {
     model.wq.push_back(gaussian(d_model, d_model, sd));
     model.wk.push_back(gaussian(d_model, d_model, sd));
     model.wv.push_back(gaussian(d_model, d_model, sd));
@@ -217,7 +217,7 @@ class Generator {
     r.last_logits.resize(static_cast<std::size_t>(model_.vocab));
     std::int32_t best = 0;
     double best_score = -std::numeric_limits<double>::infinity();
-    for (index w = 0; w < model_.vocab; ++w) {
+    for (Index w = 0; w < model_.vocab; ++w) {
       double logit = static_cast<double>(logits(w));
       r.last_logits[static_cast<std::size_t>(w)] = logit;
       double score = logit + rng_.gumbel();  // Gumbel-max: one noise draw per vocab entry per step, in order
@@ -232,7 +232,7 @@ class Generator {
     return Eigen::Map<const Matrix<S>>(y.data(), model_.heads, model_.head_dim());
   }
 
-  RowVector<S> output_projection(index layer, const Matrix<S>& a /* [H, dh] */) const {
+  RowVector<S> output_projection(Index layer, const Matrix<S>& a /* [H, dh] */) const {
     Matrix<S> a_copy = a;  // row-major [H, dh] is the concatenation over heads
     Eigen::Map<const RowVector<S>> flat(a_copy.data(), model_.d_model);
     return RowVector<S>(flat) * model_.wo[static_cast<std::size_t>(layer)];
@@ -245,30 +245,30 @@ class Generator {
 };
 
 template <class S>
-GenerationResult generate_full_recompute(const TinyDecoder<S>& model, std::vector<std::int32_t> tokens, index n_new,
+GenerationResult generate_full_recompute(const TinyDecoder<S>& model, std::vector<std::int32_t> tokens, Index n_new,
                                          std::uint64_t seed) {
   GenerationResult r;
   Generator<S> g(model, seed);
-  const index d = model.d_model, H = model.heads, dh = model.head_dim();
-  for (index step = 0; step < n_new; ++step) {
-    const index T = static_cast<index>(tokens.size());
+  const Index d = model.d_model, H = model.heads, dh = model.head_dim();
+  for (Index step = 0; step < n_new; ++step) {
+    const Index T = static_cast<Index>(tokens.size());
     Matrix<S> h(T, d);
-    for (index t = 0; t < T; ++t) h.row(t) = model.embed.row(tokens[static_cast<std::size_t>(t)]);
-    for (index l = 0; l < model.layers; ++l) {
+    for (Index t = 0; t < T; ++t) h.row(t) = model.embed.row(tokens[static_cast<std::size_t>(t)]);
+    for (Index l = 0; l < model.layers; ++l) {
       Tensor3<S> q(H, T, dh), k(H, T, dh), v(H, T, dh);
-      for (index t = 0; t < T; ++t) {
+      for (Index t = 0; t < T; ++t) {
         RowVector<S> xn = rmsnorm<S>(h.row(t));
         Matrix<S> qt = g.project(xn, model.wq[l]), kt = g.project(xn, model.wk[l]), vt = g.project(xn, model.wv[l]);
-        for (index hh = 0; hh < H; ++hh) {
+        for (Index hh = 0; hh < H; ++hh) {
           q.head(hh).row(t) = qt.row(hh);
           k.head(hh).row(t) = kt.row(hh);
           v.head(hh).row(t) = vt.row(hh);
         }
       }
       Tensor3<S> a = causal_attention<S>(q, k, v, g.scale());  // eq. (1) over the whole prefix
-      for (index t = 0; t < T; ++t) {
+      for (Index t = 0; t < T; ++t) {
         Matrix<S> at(H, dh);
-        for (index hh = 0; hh < H; ++hh) at.row(hh) = a.head(hh).row(t);
+        for (Index hh = 0; hh < H; ++hh) at.row(hh) = a.head(hh).row(t);
         h.row(t) += g.output_projection(l, at);
       }
       r.hidden_evaluations += T;
@@ -283,17 +283,17 @@ GenerationResult generate_full_recompute(const TinyDecoder<S>& model, std::vecto
 }
 
 template <class S>
-GenerationResult generate_kv_cached(const TinyDecoder<S>& model, std::vector<std::int32_t> tokens, index n_new,
+GenerationResult generate_kv_cached(const TinyDecoder<S>& model, std::vector<std::int32_t> tokens, Index n_new,
                                     std::uint64_t seed) {
   GenerationResult r;
   Generator<S> g(model, seed);
-  const index dh = model.head_dim();
+  const Index dh = model.head_dim();
   std::vector<KvCache<S>> caches;
-  for (index l = 0; l < model.layers; ++l) caches.emplace_back(model.heads, dh, dh);
-  index fed = 0;  // positions already pushed through the caches
+  for (Index l = 0; l < model.layers; ++l) caches.emplace_back(model.heads, dh, dh);
+  Index fed = 0;  // positions already pushed through the caches
   auto feed = [&](std::int32_t token) {
     RowVector<S> h = model.embed.row(token);
-    for (index l = 0; l < model.layers; ++l) {
+    for (Index l = 0; l < model.layers; ++l) {
       RowVector<S> xn = rmsnorm(h);
       Matrix<S> a = attention_decode_step<S>(caches[static_cast<std::size_t>(l)], g.project(xn, model.wq[l]),
                                              g.project(xn, model.wk[l]), g.project(xn, model.wv[l]), g.scale());
@@ -309,7 +309,7 @@ GenerationResult generate_kv_cached(const TinyDecoder<S>& model, std::vector<std
   };
   RowVector<S> h_last;
   for (std::int32_t tok : tokens) h_last = feed(tok);
-  for (index step = 0; step < n_new; ++step) {
+  for (Index step = 0; step < n_new; ++step) {
     std::int32_t next = g.sample(h_last, r);
     tokens.push_back(next);
     if (step + 1 < n_new) h_last = feed(next);
@@ -328,10 +328,10 @@ class ConstantMemoryDecoder {
                         GenerationResult& r)
       : model_(m), g_(g), tokens_(tokens), r_(r) {}
 
-  RowVector<S> hidden(index layer, index t) {
+  RowVector<S> hidden(Index layer, Index t) {
     if (layer == 0) return model_.embed.row(tokens_[static_cast<std::size_t>(t)]);
     ++r_.hidden_evaluations;
-    const index d = model_.d_model, H = model_.heads, dh = model_.head_dim();
+    const Index d = model_.d_model, H = model_.heads, dh = model_.head_dim();
     // frame: x_t, q, the per-head states (y: d, z and m: 2H), and h_j, k_j, v_j of the key being visited
     const std::int64_t frame = 6 * d + 2 * H;
     live_ += frame;
@@ -340,18 +340,18 @@ class ConstantMemoryDecoder {
     RowVector<S> x_t = hidden(layer - 1, t);
     Matrix<S> q = g_.project(rmsnorm(x_t), model_.wq[l]);
     std::vector<OnlineSoftmax<S>> state(static_cast<std::size_t>(H), OnlineSoftmax<S>(dh));
-    for (index j = 0; j <= t; ++j) {
+    for (Index j = 0; j <= t; ++j) {
       RowVector<S> h_j = j == t ? x_t : hidden(layer - 1, j);  // recompute the layer below at position j
       RowVector<S> xn = rmsnorm(h_j);
       Matrix<S> k = g_.project(xn, model_.wk[l]), v = g_.project(xn, model_.wv[l]);
       ++r_.attention_terms;
-      for (index hh = 0; hh < H; ++hh)
+      for (Index hh = 0; hh < H; ++hh)
         state[static_cast<std::size_t>(hh)].push(g_.scale() * q.row(hh).dot(k.row(hh)), v.row(hh));
     }
     Matrix<S> a(H, dh);
-    for (index hh = 0; hh < H; ++hh) a.row(hh) = state[static_cast<std::size_t>(hh)].output();
+    for (Index hh = 0; hh < H; ++hh) a.row(hh) = state[static_cast<std::size_t>(hh)].output();
     live_ -= frame;
-    return x_t + g_.output_projection(static_cast<index>(l), a);
+    return x_t + g_.output_projection(static_cast<Index>(l), a);
   }
 
   std::int64_t peak() const { return peak_; }
@@ -365,14 +365,14 @@ class ConstantMemoryDecoder {
 };
 
 template <class S>
-GenerationResult generate_constant_memory(const TinyDecoder<S>& model, std::vector<std::int32_t> tokens, index n_new,
+GenerationResult generate_constant_memory(const TinyDecoder<S>& model, std::vector<std::int32_t> tokens, Index n_new,
                                           std::uint64_t seed) {
   GenerationResult r;
   Generator<S> g(model, seed);
   std::int64_t peak = 0;
-  for (index step = 0; step < n_new; ++step) {
+  for (Index step = 0; step < n_new; ++step) {
     ConstantMemoryDecoder<S> dec(model, g, tokens, r);
-    RowVector<S> h = dec.hidden(model.layers, static_cast<index>(tokens.size()) - 1);
+    RowVector<S> h = dec.hidden(model.layers, static_cast<Index>(tokens.size()) - 1);
     peak = std::max(peak, dec.peak() + model.d_model);  // + the final hidden state
     tokens.push_back(g.sample(h, r));
   }
@@ -384,14 +384,14 @@ GenerationResult generate_constant_memory(const TinyDecoder<S>& model, std::vect
 }  // namespace
 
 template <class S>
-GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int32_t> prompt, index n_new,
+GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int32_t> prompt, Index n_new,
                           DecodeMode mode, std::uint64_t sample_seed) {
   constexpr std::string_view fn = "seqref::ref::generate";
   require(!prompt.empty(), fn, "prompt must hold at least one token; got 0");
   require(n_new >= 0, fn, "n_new must be >= 0; got " + std::to_string(n_new));
   require(model.layers >= 1 && model.heads >= 1 && model.d_model % model.heads == 0 &&
               model.embed.rows() == model.vocab && model.embed.cols() == model.d_model &&
-              static_cast<index>(model.wq.size()) == model.layers,
+              static_cast<Index>(model.wq.size()) == model.layers,
           fn, "model is malformed (use TinyDecoder::random)");
   for (std::size_t i = 0; i < prompt.size(); ++i)
     require(prompt[i] >= 0 && prompt[i] < model.vocab, fn,
@@ -410,7 +410,7 @@ GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int3
 #define SEQREF_INSTANTIATE_ATTENTION(S)                                                                           \
   template Tensor3<S> causal_attention(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S);            \
   template Tensor3<S> causal_attention_rnn(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S,         \
-                                           std::span<const index>);
+                                           std::span<const Index>);
 SEQREF_INSTANTIATE_ATTENTION(float)
 SEQREF_INSTANTIATE_ATTENTION(double)
 SEQREF_INSTANTIATE_ATTENTION(Oracle)
@@ -424,9 +424,9 @@ template Matrix<double> attention_decode_step(KvCache<double>&, const Matrix<dou
                                               const Matrix<double>&, double);
 template struct TinyDecoder<float>;
 template struct TinyDecoder<double>;
-template GenerationResult generate(const TinyDecoder<float>&, std::span<const std::int32_t>, index, DecodeMode,
+template GenerationResult generate(const TinyDecoder<float>&, std::span<const std::int32_t>, Index, DecodeMode,
                                    std::uint64_t);
-template GenerationResult generate(const TinyDecoder<double>&, std::span<const std::int32_t>, index, DecodeMode,
+template GenerationResult generate(const TinyDecoder<double>&, std::span<const std::int32_t>, Index, DecodeMode,
                                    std::uint64_t);
 
 }  // namespace seqref::ref

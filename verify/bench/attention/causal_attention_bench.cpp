@@ -20,13 +20,14 @@ namespace {
 
 
 using namespace seqref;
-constexpr seqref::index kHeads = 8, kDim = 64;
 
-double attention_flops(seqref::index T) { return 4.0 * kHeads * kDim * static_cast<double>(T) * (T + 1) / 2.0; }
+constexpr Index kHeads = 8, kDim = 64;
+
+double attention_flops(Index T) { return 4.0 * kHeads * kDim * static_cast<double>(T) * (T + 1) / 2.0; }
 
 template <class S>
-const verify::AttentionInputs<S>& inputs(seqref::index T) {
-  static std::map<seqref::index, verify::AttentionInputs<S>> cache;  // built once per size, outside the timed region
+const verify::AttentionInputs<S>& inputs(Index T) {
+  static std::map<Index, verify::AttentionInputs<S>> cache;  // built once per size, outside the timed region
   auto it = cache.find(T);
   if (it == cache.end())
     it = cache.emplace(T, verify::make_attention_inputs<S>(kHeads, T, kDim, kDim, verify::Values::normal, 42)).first;
@@ -40,7 +41,7 @@ void set_counters(benchmark::State& state, double flops_per_iter) {
 
 template <class S>
 void BM_attention_ref(benchmark::State& state) {
-  const seqref::index T = state.range(0);
+  const Index T = state.range(0);
   const auto& in = inputs<S>(T);
   for (auto _ : state) benchmark::DoNotOptimize(ref::causal_attention<S>(in.q, in.k, in.v, in.scale));
   set_counters(state, attention_flops(T));
@@ -48,7 +49,7 @@ void BM_attention_ref(benchmark::State& state) {
 
 template <class S>
 void BM_attention_cpu(benchmark::State& state) {
-  const seqref::index T = state.range(0);
+  const Index T = state.range(0);
   const auto& in = inputs<S>(T);
   Tensor3<S> out(kHeads, T, kDim);
   for (auto _ : state) {
@@ -61,7 +62,7 @@ void BM_attention_cpu(benchmark::State& state) {
 
 // Eigen SGEMM, n x n x n, with the same threads the cpu kernel uses (OpenMP): the practical fp32 roofline.
 void BM_sgemm_eigen(benchmark::State& state) {
-  const seqref::index n = state.range(0);
+  const Index n = state.range(0);
   Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
   for (auto _ : state) {
     c.noalias() = a * b;

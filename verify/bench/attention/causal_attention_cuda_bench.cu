@@ -16,7 +16,8 @@ namespace {
 
 
 using namespace seqref;
-constexpr seqref::index kHeads = 8, kDim = 64;
+
+constexpr Index kHeads = 8, kDim = 64;
 
 #define SEQREF_BENCH_CUDA_CHECK(expr)                                                         \
   do {                                                                                        \
@@ -33,7 +34,7 @@ void BM_attention_cuda(benchmark::State& state) {
     state.SkipWithError("no CUDA device");
     return;
   }
-  const seqref::index T = state.range(0);
+  const Index T = state.range(0);
   const std::size_t n = static_cast<std::size_t>(kHeads * T * kDim);
   std::vector<In> host(n);
   std::uint64_t x = 42;  // inputs ~ U(-1, 1), never zeros

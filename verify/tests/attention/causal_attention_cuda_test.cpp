@@ -13,8 +13,8 @@ namespace {
 
 TEST(CausalAttentionCuda, IssueSizesFp32AndBf16) {
   SEQREF_REQUIRE_CUDA();
-  for (index T : {1, 2, 63, 64, 65, 1000, 4096})
-    for (index d : {16, 64, 128})
+  for (Index T : {1, 2, 63, 64, 65, 1000, 4096})
+    for (Index d : {16, 64, 128})
       for (bool bf16 : {false, true}) {
         if (T == 4096 && d == 128) continue;  // the double-reference oracle would take minutes
         const auto m = cuda_vs_oracle({3, T, d, d}, Values::normal, 2000 + T + d, bf16);
@@ -25,8 +25,8 @@ TEST(CausalAttentionCuda, IssueSizesFp32AndBf16) {
 
 RC_GTEST_PROP(CausalAttentionCuda, MatchesOracleRelativeToReference, ()) {
   SEQREF_REQUIRE_CUDA();
-  const Shape s{*gen::heads(), *gen::seq_len(), *rc::gen::element<index>(1, 3, 16, 17, 64, 100, 128),
-                *rc::gen::element<index>(1, 16, 64, 128)};
+  const Shape s{*gen::heads(), *gen::seq_len(), *rc::gen::element<Index>(1, 3, 16, 17, 64, 100, 128),
+                *rc::gen::element<Index>(1, 16, 64, 128)};
   const auto m = cuda_vs_oracle(s, *gen::measurable_values(), *gen::seed(), *rc::gen::arbitrary<bool>());
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u vs ref " << m.verdict.ref_err_u << "u\n";
   RC_ASSERT(m.verdict.pass);
@@ -34,7 +34,7 @@ RC_GTEST_PROP(CausalAttentionCuda, MatchesOracleRelativeToReference, ()) {
 
 RC_GTEST_PROP(CausalAttentionCuda, CausalityIsBitExact, ()) {
   SEQREF_REQUIRE_CUDA();
-  const Shape s{*gen::heads(), *gen::seq_len(), *rc::gen::element<index>(16, 64, 128), 64};
+  const Shape s{*gen::heads(), *gen::seq_len(), *rc::gen::element<Index>(16, 64, 128), 64};
   const auto r = causality<float>(Impl::cuda, s, *gen::any_values(), *gen::seed());
   RC_LOG() << r.detail << "\n";
   RC_ASSERT(r.pass);
@@ -42,7 +42,7 @@ RC_GTEST_PROP(CausalAttentionCuda, CausalityIsBitExact, ()) {
 
 TEST(CausalAttentionCuda, ExtremeLogitsStayFiniteAndConvex) {
   SEQREF_REQUIRE_CUDA();
-  for (index T : {1, 65, 1000}) {
+  for (Index T : {1, 65, 1000}) {
     const auto r = extreme_logits_bounded<float>(Impl::cuda, {2, T, 64, 64}, 5 + T);
     EXPECT_TRUE(r.pass) << r.detail;
   }

@@ -17,7 +17,7 @@ Shape gen_shape() {
   s.heads = *gen::heads();
   s.len = *gen::seq_len();
   s.head_dim = *gen::head_dim();
-  s.value_dim = *rc::gen::weightedOneOf<index>({{3, rc::gen::just(s.head_dim)}, {1, gen::head_dim()}});
+  s.value_dim = *rc::gen::weightedOneOf<Index>({{3, rc::gen::just(s.head_dim)}, {1, gen::head_dim()}});
   return s;
 }
 
@@ -32,8 +32,8 @@ RC_GTEST_PROP(CausalAttentionCpu, FloatMatchesOracleRelativeToReference, ()) {
 
 RC_GTEST_PROP(CausalAttentionCpu, DoubleMatchesOracleRelativeToReference, ()) {
   // The 50-digit oracle is ~500x slower than double: lengths up to 129, dims up to 32.
-  const Shape s{*rc::gen::inRange<index>(1, 3), *rc::gen::element<index>(1, 2, 7, 63, 64, 65, 129),
-                *rc::gen::element<index>(1, 3, 16, 32), *rc::gen::element<index>(1, 16)};
+  const Shape s{*rc::gen::inRange<Index>(1, 3), *rc::gen::element<Index>(1, 2, 7, 63, 64, 65, 129),
+                *rc::gen::element<Index>(1, 3, 16, 32), *rc::gen::element<Index>(1, 16)};
   const cpu::AttentionTiling tiling{*gen::tile(), *gen::tile()};
   const auto m = cpu_vs_oracle<double>(s, *gen::measurable_values(), *gen::seed(), tiling);
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u vs reference " << m.verdict.ref_err_u << "u\n";
@@ -43,8 +43,8 @@ RC_GTEST_PROP(CausalAttentionCpu, DoubleMatchesOracleRelativeToReference, ()) {
 TEST(CausalAttentionCpu, IssueSizes) {
   // The sizes the issue names, each against the double reference: T in {1, 2, 63, 64, 65, 1000, 4096},
   // d in {16, 64, 128}, several heads. (T = 4096 only at d = 64 with 2 heads: the double reference costs O(T²d).)
-  for (index T : {1, 2, 63, 64, 65, 1000})
-    for (index d : {16, 64, 128}) {
+  for (Index T : {1, 2, 63, 64, 65, 1000})
+    for (Index d : {16, 64, 128}) {
       const auto m = cpu_vs_oracle<float>({3, T, d, d}, Values::normal, 1000 + T + d);
       EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << "u, bound " << m.verdict.bound_u;
     }

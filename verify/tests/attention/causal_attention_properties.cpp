@@ -44,18 +44,18 @@ AttentionInputs<T> cast_inputs(const AttentionInputs<S>& in) {
 
 // KV-cached decoding of a whole sequence, one position at a time, through ref::attention_decode_step.
 Tensor3<double> decode_all(const AttentionInputs<double>& in) {
-  const index H = in.q.heads(), T = in.q.len(), d = in.q.dim(), dv = in.v.dim();
+  const Index H = in.q.heads(), T = in.q.len(), d = in.q.dim(), dv = in.v.dim();
   ref::KvCache<double> cache(H, d, dv);
   Tensor3<double> out(H, T, dv);
-  for (index t = 0; t < T; ++t) {
+  for (Index t = 0; t < T; ++t) {
     Matrix<double> q_t(H, d), k_t(H, d), v_t(H, dv);
-    for (index h = 0; h < H; ++h) {
+    for (Index h = 0; h < H; ++h) {
       q_t.row(h) = in.q.head(h).row(t);
       k_t.row(h) = in.k.head(h).row(t);
       v_t.row(h) = in.v.head(h).row(t);
     }
     Matrix<double> o_t = ref::attention_decode_step(cache, q_t, k_t, v_t, in.scale);
-    for (index h = 0; h < H; ++h) out.head(h).row(t) = o_t.row(h);
+    for (Index h = 0; h < H; ++h) out.head(h).row(t) = o_t.row(h);
   }
   return out;
 }
@@ -76,12 +76,12 @@ Measured reference_vs_oracle(const Shape& s, Values values, std::uint64_t seed, 
     auto order = ref::reverse_order(s.len);
     out = ref::causal_attention_rnn<double>(in.q, in.k, in.v, in.scale, order), op = "rnn";
   } else if (form == "rnn_random") {
-    std::vector<index> order(static_cast<std::size_t>(s.len));
-    std::iota(order.begin(), order.end(), index{0});
+    std::vector<Index> order(static_cast<std::size_t>(s.len));
+    std::iota(order.begin(), order.end(), Index{0});
     SplitMix64 rng(seed ^ 0x5eed);
-    for (index i = s.len - 1; i > 0; --i)  // Fisher-Yates with our portable generator
+    for (Index i = s.len - 1; i > 0; --i)  // Fisher-Yates with our portable generator
       std::swap(order[static_cast<std::size_t>(i)],
-                order[static_cast<std::size_t>(static_cast<index>(rng.next() % static_cast<std::uint64_t>(i + 1)))]);
+                order[static_cast<std::size_t>(static_cast<Index>(rng.next() % static_cast<std::uint64_t>(i + 1)))]);
     out = ref::causal_attention_rnn<double>(in.q, in.k, in.v, in.scale, order), op = "rnn";
   } else if (form == "decode") {
     out = decode_all(in), op = "decode";
@@ -153,7 +153,7 @@ Measured cuda_vs_oracle(const Shape& s, Values values, std::uint64_t seed, bool 
   auto in = inputs<float>(s, values, seed);
   if (bf16_inputs)  // the problem is the bf16-rounded inputs: round once, and let the oracle see the same values
     for (Tensor3<float>* t : {&in.q, &in.k, &in.v})
-      for (index i = 0; i < t->size(); ++i) t->data()[i] = round_to_bf16(t->data()[i]);
+      for (Index i = 0; i < t->size(); ++i) t->data()[i] = round_to_bf16(t->data()[i]);
   const auto in_d = cast_inputs<double>(in);
   const auto oracle = ref::causal_attention<double>(in_d.q, in_d.k, in_d.v, in_d.scale);
   const auto ref_out = ref::causal_attention<float>(in.q, in.k, in.v, in.scale);
@@ -161,7 +161,7 @@ Measured cuda_vs_oracle(const Shape& s, Values values, std::uint64_t seed, bool 
   if (bf16_inputs) {
     auto to_bf16_tensor = [](const Tensor3<float>& t) {
       Tensor3<bf16> b(t.heads(), t.len(), t.dim());
-      for (index i = 0; i < t.size(); ++i) b.data()[i] = to_bf16(t.data()[i]);
+      for (Index i = 0; i < t.size(); ++i) b.data()[i] = to_bf16(t.data()[i]);
       return b;
     };
     const auto qb = to_bf16_tensor(in.q), kb = to_bf16_tensor(in.k), vb = to_bf16_tensor(in.v);
@@ -178,16 +178,16 @@ Measured cuda_vs_oracle(const Shape& s, Values values, std::uint64_t seed, bool 
 template <class S>
 Exactness causality(Impl impl, const Shape& s, Values values, std::uint64_t seed) {
   const auto in = inputs<S>(s, values, seed);
-  const index t = static_cast<index>(seed % static_cast<std::uint64_t>(s.len));
+  const Index t = static_cast<Index>(seed % static_cast<std::uint64_t>(s.len));
   auto perturbed = in;
   SplitMix64 rng(seed ^ 0xca5a1);
   for (Tensor3<S>* x : {&perturbed.q, &perturbed.k, &perturbed.v})
-    for (index h = 0; h < x->heads(); ++h)
-      for (index i = t + 1; i < x->len(); ++i)
-        for (index c = 0; c < x->dim(); ++c) (*x)(h, i, c) = static_cast<S>(draw(Values::wide, rng) * 8.0);
+    for (Index h = 0; h < x->heads(); ++h)
+      for (Index i = t + 1; i < x->len(); ++i)
+        for (Index c = 0; c < x->dim(); ++c) (*x)(h, i, c) = static_cast<S>(draw(Values::wide, rng) * 8.0);
   const auto a = run<S>(impl, in), b = run<S>(impl, perturbed);
   bool same = true;
-  for (index h = 0; h < s.heads && same; ++h)
+  for (Index h = 0; h < s.heads && same; ++h)
     same = bit_identical(&a(h, 0, 0), &b(h, 0, 0), (t + 1) * s.value_dim);
   std::ostringstream os;
   os << to_string(impl) << ": rows 0.." << t << " after perturbing rows > " << t << ", " << describe(s, values, seed);
@@ -202,9 +202,9 @@ Exactness logit_shift_invariance(Impl impl, const Shape& s, std::uint64_t seed) 
   AttentionInputs<S> shifted{Tensor3<S>(s.heads, s.len, s.head_dim + 1), Tensor3<S>(s.heads, s.len, s.head_dim + 1),
                              in.v, in.scale};
   SplitMix64 rng(seed ^ 0x5a1f7);
-  for (index h = 0; h < s.heads; ++h)
-    for (index i = 0; i < s.len; ++i) {
-      for (index c = 0; c < s.head_dim; ++c) shifted.q(h, i, c) = in.q(h, i, c), shifted.k(h, i, c) = in.k(h, i, c);
+  for (Index h = 0; h < s.heads; ++h)
+    for (Index i = 0; i < s.len; ++i) {
+      for (Index c = 0; c < s.head_dim; ++c) shifted.q(h, i, c) = in.q(h, i, c), shifted.k(h, i, c) = in.k(h, i, c);
       // c_i: an integer up to ±2^20 (±1e6), so s_ij + c_i stays exact in float (< 2^24)
       shifted.q(h, i, s.head_dim) = static_cast<S>(std::floor((rng.uniform() * 2.0 - 1.0) * 1048576.0));
       shifted.k(h, i, s.head_dim) = S(1);
@@ -236,17 +236,17 @@ Exactness extreme_logits_bounded(Impl impl, const Shape& s, std::uint64_t seed) 
   bool ok = all_finite(out);
   const double u = unit_roundoff<S>();
   double largest_logit = 0;
-  for (index h = 0; h < s.heads && ok; ++h)
-    for (index c = 0; c < s.value_dim && ok; ++c) {
+  for (Index h = 0; h < s.heads && ok; ++h)
+    for (Index c = 0; c < s.value_dim && ok; ++c) {
       double lo = INFINITY, hi = -INFINITY, vmax = 0;
-      for (index i = 0; i < s.len && ok; ++i) {
+      for (Index i = 0; i < s.len && ok; ++i) {
         double vi = static_cast<double>(in.v(h, i, c));
         lo = std::min(lo, vi), hi = std::max(hi, vi), vmax = std::max(vmax, std::abs(vi));
         const double o = static_cast<double>(out(h, i, c)), slack = 16 * u * vmax;
         ok = o >= lo - slack && o <= hi + slack;
       }
     }
-  for (index i = 0; i < std::min<index>(s.len, 8); ++i)
+  for (Index i = 0; i < std::min<Index>(s.len, 8); ++i)
     largest_logit = std::max(largest_logit, std::abs(static_cast<double>(in.scale) *
                                                      static_cast<double>(in.q.head(0).row(i).dot(in.k.head(0).row(0)))));
   std::ostringstream os;
@@ -255,7 +255,7 @@ Exactness extreme_logits_bounded(Impl impl, const Shape& s, std::uint64_t seed) 
   return {ok, os.str()};
 }
 
-GenerationAgreement generation_paths_agree(index layers, index prompt_len, index n_new, std::uint64_t seed) {
+GenerationAgreement generation_paths_agree(Index layers, Index prompt_len, Index n_new, std::uint64_t seed) {
   const auto model = ref::TinyDecoder<double>::random(/*vocab=*/32, /*d_model=*/16, /*heads=*/2, layers, seed);
   SplitMix64 rng(seed ^ 0x70c3);
   std::vector<std::int32_t> prompt(static_cast<std::size_t>(prompt_len));

@@ -17,7 +17,7 @@ namespace seqref::verify::attention {
 inline constexpr std::string_view kMethod = "attention/causal_attention";
 
 struct Shape {
-  index heads = 1, len = 1, head_dim = 1, value_dim = 1;
+  Index heads = 1, len = 1, head_dim = 1, value_dim = 1;
 };
 
 std::string describe(const Shape& s, Values values, std::uint64_t seed);
@@ -88,6 +88,6 @@ struct GenerationAgreement {
   std::string detail;
   ref::GenerationResult cached, recompute, constant;
 };
-GenerationAgreement generation_paths_agree(index layers, index prompt_len, index n_new, std::uint64_t seed);
+GenerationAgreement generation_paths_agree(Index layers, Index prompt_len, Index n_new, std::uint64_t seed);
 
 }  // namespace seqref::verify::attention

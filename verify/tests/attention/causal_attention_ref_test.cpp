@@ -45,18 +45,18 @@ TEST(CausalAttentionRef, HandWorkedTwoPositions) {
 
 TEST(CausalAttentionRef, ZeroQueriesGivePrefixMeans) {
   // q = 0: every logit is 0, the weights are uniform, o_i = (1/(i+1)) Σ_{j≤i} v_j. Integer v keeps the sums exact.
-  const index H = 2, T = 37, d = 5, dv = 3;
+  const Index H = 2, T = 37, d = 5, dv = 3;
   auto v = make_tensor<double>(H, T, dv, Values::small_ints, 11);
   auto k = make_tensor<double>(H, T, d, Values::normal, 12);
   Tensor3<double> q(H, T, d);
   const auto o = causal_attention<double>(q, k, v, 0.7);
   const auto r = causal_attention_rnn<double>(q, k, v, 0.7);
   const double u = unit_roundoff<double>();
-  for (index h = 0; h < H; ++h)
-    for (index i = 0; i < T; ++i)
-      for (index c = 0; c < dv; ++c) {
+  for (Index h = 0; h < H; ++h)
+    for (Index i = 0; i < T; ++i)
+      for (Index c = 0; c < dv; ++c) {
         double sum = 0;
-        for (index j = 0; j <= i; ++j) sum += v(h, j, c);
+        for (Index j = 0; j <= i; ++j) sum += v(h, j, c);
         const double mean = sum / static_cast<double>(i + 1);
         EXPECT_NEAR(o(h, i, c), mean, 4 * u * (std::abs(mean) + 4)) << "h=" << h << " i=" << i;
         EXPECT_NEAR(r(h, i, c), mean, 4 * u * (std::abs(mean) + 4)) << "h=" << h << " i=" << i;
@@ -66,26 +66,26 @@ TEST(CausalAttentionRef, ZeroQueriesGivePrefixMeans) {
 TEST(CausalAttentionRef, HardAttentionLimit) {
   // One logit per row exceeds the others by >= 800 (e^{-800} underflows to 0 in double): the output is exactly the
   // selected value row. Row i selects j = i / 2.
-  const index T = 9, d = 9;
+  const Index T = 9, d = 9;
   Tensor3<double> q(1, T, d), k(1, T, d), v = make_tensor<double>(1, T, 4, Values::normal, 3);
-  for (index j = 0; j < T; ++j) k(0, j, j) = 1.0;
-  for (index i = 0; i < T; ++i) q(0, i, i / 2) = 1000.0;
+  for (Index j = 0; j < T; ++j) k(0, j, j) = 1.0;
+  for (Index i = 0; i < T; ++i) q(0, i, i / 2) = 1000.0;
   for (auto o : {causal_attention<double>(q, k, v, 1.0), causal_attention_rnn<double>(q, k, v, 1.0)})
-    for (index i = 0; i < T; ++i)
-      for (index c = 0; c < 4; ++c) EXPECT_EQ(o(0, i, c), v(0, i / 2, c)) << "row " << i;
+    for (Index i = 0; i < T; ++i)
+      for (Index c = 0; c < 4; ++c) EXPECT_EQ(o(0, i, c), v(0, i / 2, c)) << "row " << i;
 }
 
 TEST(CausalAttentionRef, ReverseOrderIsThePostsOrder) {
   const auto order = ref::reverse_order(4);
-  EXPECT_EQ(order, (std::vector<index>{3, 2, 1, 0}));
+  EXPECT_EQ(order, (std::vector<Index>{3, 2, 1, 0}));
 }
 
 // ---- tier 2: reference vs Oracle, and the identities of the post ---------------------------------------------------
 
 RC_GTEST_PROP(CausalAttentionRef, StandardFormMatchesOracle, ()) {
-  const Shape s{*rc::gen::inRange<index>(1, 3), *rc::gen::element<index>(1, 2, 7, 31, 64, 65), *gen::head_dim(), 0};
+  const Shape s{*rc::gen::inRange<Index>(1, 3), *rc::gen::element<Index>(1, 2, 7, 31, 64, 65), *gen::head_dim(), 0};
   Shape shape = s;
-  shape.value_dim = *rc::gen::element<index>(1, 4, 16);
+  shape.value_dim = *rc::gen::element<Index>(1, 4, 16);
   if (shape.head_dim > 64) shape.head_dim = 64;  // Oracle budget: keep each case well under a second
   const auto m = reference_vs_oracle(shape, *gen::measurable_values(), *gen::seed(), "forward");
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u (bound " << m.verdict.bound_u << "u)\n";
@@ -95,7 +95,7 @@ RC_GTEST_PROP(CausalAttentionRef, StandardFormMatchesOracle, ()) {
 RC_GTEST_PROP(CausalAttentionRef, RnnFormEqualsStandardInAnyOrder, ()) {
   // Eq. (2) in the forward order, the post's reverse order and a random permutation: each within the bound of
   // the exact (Oracle) eq. (1).
-  const Shape s{*rc::gen::inRange<index>(1, 3), *rc::gen::element<index>(1, 2, 5, 31, 64, 65), 16, 8};
+  const Shape s{*rc::gen::inRange<Index>(1, 3), *rc::gen::element<Index>(1, 2, 5, 31, 64, 65), 16, 8};
   const auto values = *gen::measurable_values();
   const auto seed = *gen::seed();
   for (const char* form : {"rnn", "rnn_reverse", "rnn_random"}) {
@@ -106,7 +106,7 @@ RC_GTEST_PROP(CausalAttentionRef, RnnFormEqualsStandardInAnyOrder, ()) {
 }
 
 RC_GTEST_PROP(CausalAttentionRef, KvCachedDecodeEqualsPrefill, ()) {
-  const Shape s{*rc::gen::inRange<index>(1, 4), *rc::gen::element<index>(1, 2, 13, 64), 8, 8};
+  const Shape s{*rc::gen::inRange<Index>(1, 4), *rc::gen::element<Index>(1, 2, 13, 64), 8, 8};
   const auto m = reference_vs_oracle(s, *gen::measurable_values(), *gen::seed(), "decode");
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u\n";
   RC_ASSERT(m.verdict.pass);
@@ -121,15 +121,15 @@ RC_GTEST_PROP(CausalAttentionRef, FloatReferenceMatchesDouble, ()) {
 
 TEST(CausalAttentionRef, OnlineSoftmaxStatesMerge) {
   // The (m, z, y) state is a monoid: splitting the keys at any point and merging gives the one-pass state.
-  const index T = 50, dv = 3;
+  const Index T = 50, dv = 3;
   auto logits = make_tensor<double>(1, 1, T, Values::normal, 5);
   auto v = make_tensor<double>(1, T, dv, Values::normal, 6);
   ref::OnlineSoftmax<double> all(dv);
-  for (index j = 0; j < T; ++j) all.push(3 * logits(0, 0, j), v.head(0).row(j));
-  for (index split : {0, 1, 17, 49, 50}) {
+  for (Index j = 0; j < T; ++j) all.push(3 * logits(0, 0, j), v.head(0).row(j));
+  for (Index split : {0, 1, 17, 49, 50}) {
     ref::OnlineSoftmax<double> a(dv), b(dv);
-    for (index j = 0; j < split; ++j) a.push(3 * logits(0, 0, j), v.head(0).row(j));
-    for (index j = split; j < T; ++j) b.push(3 * logits(0, 0, j), v.head(0).row(j));
+    for (Index j = 0; j < split; ++j) a.push(3 * logits(0, 0, j), v.head(0).row(j));
+    for (Index j = split; j < T; ++j) b.push(3 * logits(0, 0, j), v.head(0).row(j));
     a.merge(b);
     const double err = (a.output() - all.output()).norm() / all.output().norm();
     EXPECT_LE(err, 16 * unit_roundoff<double>()) << "split " << split;
@@ -137,7 +137,7 @@ TEST(CausalAttentionRef, OnlineSoftmaxStatesMerge) {
 }
 
 TEST(CausalAttentionRef, GenerationPathsEmitIdenticalTokens) {
-  for (index layers : {1, 2, 3}) {
+  for (Index layers : {1, 2, 3}) {
     const auto g = generation_paths_agree(layers, /*prompt_len=*/3, /*n_new=*/12, /*seed=*/100 + layers);
     EXPECT_TRUE(g.pass) << g.detail;
     // Non-vacuity: the sampled continuation is not constant, and the O(1)-space path really holds O(layers·d).
@@ -158,20 +158,20 @@ TEST(CausalAttentionRef, ConstantMemoryPeakDoesNotGrowWithLength) {
   EXPECT_GT(cached_long.peak_state_scalars, cached_short.peak_state_scalars);  // the KV cache grows with T
   // Work, exactly: evaluating h_ℓ(t) from scratch computes E_ℓ(t) = Σ_{j≤t} E_{ℓ−1}(j) + (t+1) logits (E_0 = 0:
   // embeddings are looked up), so E_N(t) ~ t^N/N! — the post's cost. The cached path computes Σ_t N·(t+1).
-  auto expected_terms = [](index layers, index prompt_len, index n_new) {
+  auto expected_terms = [](Index layers, Index prompt_len, Index n_new) {
     std::int64_t constant = 0, cached = 0;
-    for (index t = prompt_len - 1; t < prompt_len + n_new - 1; ++t) {  // positions whose logits are sampled
+    for (Index t = prompt_len - 1; t < prompt_len + n_new - 1; ++t) {  // positions whose logits are sampled
       std::vector<std::int64_t> e(static_cast<std::size_t>(t + 1), 0);  // E_{ℓ}(j) for j ≤ t, ℓ from 0 up
-      for (index l = 1; l <= layers; ++l) {
+      for (Index l = 1; l <= layers; ++l) {
         std::int64_t prefix = 0;
-        for (index j = 0; j <= t; ++j) {
+        for (Index j = 0; j <= t; ++j) {
           prefix += e[static_cast<std::size_t>(j)];
           e[static_cast<std::size_t>(j)] = prefix + (j + 1);
         }
       }
       constant += e[static_cast<std::size_t>(t)];
     }
-    for (index t = 0; t < prompt_len + n_new - 1; ++t) cached += layers * (t + 1);
+    for (Index t = 0; t < prompt_len + n_new - 1; ++t) cached += layers * (t + 1);
     return std::pair{constant, cached};
   };
   const auto [c_short, k_short] = expected_terms(2, 2, 4);
@@ -197,7 +197,7 @@ TEST(CausalAttentionRef, RejectsBadInput) {
   EXPECT_THROW(causal_attention<double>(bad, k, v, 1.0), std::invalid_argument);
   bad(1, 3, 2) = NAN;
   EXPECT_THROW(causal_attention_rnn<double>(bad, k, v, 1.0), std::invalid_argument);
-  const std::vector<index> not_a_permutation{0, 1, 1, 3, 4};
+  const std::vector<Index> not_a_permutation{0, 1, 1, 3, 4};
   EXPECT_THROW(causal_attention_rnn<double>(q, k, v, 1.0, not_a_permutation), std::invalid_argument);
   // finite inputs whose logits overflow float: a clear error, not a NaN
   Tensor3<float> qf(1, 2, 1), kf(1, 2, 1), vf(1, 2, 1);

@@ -10,7 +10,9 @@
 
 namespace seqref {
 
-using index = std::ptrdiff_t;
+/// Sizes and indices (signed, like Eigen::Index, which it equals: `using namespace` of both stays unambiguous).
+/// Not `index`: that name collides with POSIX index() from <strings.h> under `using namespace seqref;`.
+using Index = std::ptrdiff_t;
 
 template <class S>
 using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -21,18 +23,18 @@ using RowVector = Eigen::Matrix<S, 1, Eigen::Dynamic>;
 template <class S>
 struct TensorView {
   S* data = nullptr;
-  index heads = 0;
-  index len = 0;
-  index dim = 0;
+  Index heads = 0;
+  Index len = 0;
+  Index dim = 0;
 
-  index size() const { return heads * len * dim; }
-  S& operator()(index h, index t, index c) const { return data[(h * len + t) * dim + c]; }
+  Index size() const { return heads * len * dim; }
+  S& operator()(Index h, Index t, Index c) const { return data[(h * len + t) * dim + c]; }
   /// Head h as a len x dim row-major Eigen map.
-  Eigen::Map<Matrix<std::remove_const_t<S>>, Eigen::Unaligned> head(index h) const
+  Eigen::Map<Matrix<std::remove_const_t<S>>, Eigen::Unaligned> head(Index h) const
     requires(!std::is_const_v<S>) {
     return {data + h * len * dim, len, dim};
   }
-  Eigen::Map<const Matrix<std::remove_const_t<S>>, Eigen::Unaligned> chead(index h) const {
+  Eigen::Map<const Matrix<std::remove_const_t<S>>, Eigen::Unaligned> chead(Index h) const {
     return {data + h * len * dim, len, dim};
   }
   operator TensorView<const S>() const requires(!std::is_const_v<S>) { return {data, heads, len, dim}; }
@@ -46,22 +48,22 @@ template <class S>
 class Tensor3 {
  public:
   Tensor3() = default;
-  Tensor3(index heads, index len, index dim)
+  Tensor3(Index heads, Index len, Index dim)
       : heads_(heads), len_(len), dim_(dim), data_(static_cast<std::size_t>(heads * len * dim), S(0)) {}
 
-  index heads() const { return heads_; }
-  index len() const { return len_; }
-  index dim() const { return dim_; }
-  index size() const { return static_cast<index>(data_.size()); }
+  Index heads() const { return heads_; }
+  Index len() const { return len_; }
+  Index dim() const { return dim_; }
+  Index size() const { return static_cast<Index>(data_.size()); }
   S* data() { return data_.data(); }
   const S* data() const { return data_.data(); }
-  S& operator()(index h, index t, index c) { return data_[static_cast<std::size_t>((h * len_ + t) * dim_ + c)]; }
-  const S& operator()(index h, index t, index c) const {
+  S& operator()(Index h, Index t, Index c) { return data_[static_cast<std::size_t>((h * len_ + t) * dim_ + c)]; }
+  const S& operator()(Index h, Index t, Index c) const {
     return data_[static_cast<std::size_t>((h * len_ + t) * dim_ + c)];
   }
 
-  Eigen::Map<Matrix<S>> head(index h) { return {data() + h * len_ * dim_, len_, dim_}; }
-  Eigen::Map<const Matrix<S>> head(index h) const { return {data() + h * len_ * dim_, len_, dim_}; }
+  Eigen::Map<Matrix<S>> head(Index h) { return {data() + h * len_ * dim_, len_, dim_}; }
+  Eigen::Map<const Matrix<S>> head(Index h) const { return {data() + h * len_ * dim_, len_, dim_}; }
 
   TensorView<S> view() { return {data(), heads_, len_, dim_}; }
   TensorView<const S> view() const { return {data(), heads_, len_, dim_}; }
@@ -78,12 +80,12 @@ class Tensor3 {
   /// Copy of a view.
   static Tensor3 from(TensorView<const S> v) {
     Tensor3 out(v.heads, v.len, v.dim);
-    for (index i = 0; i < v.size(); ++i) out.data()[i] = v.data[i];
+    for (Index i = 0; i < v.size(); ++i) out.data()[i] = v.data[i];
     return out;
   }
 
  private:
-  index heads_ = 0, len_ = 0, dim_ = 0;
+  Index heads_ = 0, len_ = 0, dim_ = 0;
   std::vector<S> data_;
 };
 

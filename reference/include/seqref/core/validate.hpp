@@ -35,9 +35,9 @@ inline void require(bool ok, std::string_view fn, const std::string& message) {
 template <class S>
 void require_finite(TensorView<const S> t, std::string_view fn, std::string_view name) {
   using std::isfinite;
-  for (index h = 0; h < t.heads; ++h)
-    for (index i = 0; i < t.len; ++i)
-      for (index c = 0; c < t.dim; ++c)
+  for (Index h = 0; h < t.heads; ++h)
+    for (Index i = 0; i < t.len; ++i)
+      for (Index c = 0; c < t.dim; ++c)
         if (!isfinite(t(h, i, c))) {
           std::ostringstream os;
           os << name << " has a non-finite value at [" << h << ", " << i << ", " << c << "] (shape "

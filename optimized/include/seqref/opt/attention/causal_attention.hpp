@@ -20,8 +20,8 @@ namespace seqref::cpu {
 
 /// Tile sizes of the CPU kernel. Exposed so tests can put tile edges anywhere and benchmarks can tune.
 struct AttentionTiling {
-  index block_q = 128;  ///< query rows per tile (one task)
-  index block_k = 256;  ///< keys per inner tile (128 x 256 measured best of 9 shapes at T=2048, d=64)
+  Index block_q = 128;  ///< query rows per tile (one task)
+  Index block_k = 256;  ///< keys per inner tile (128 x 256 measured best of 9 shapes at T=2048, d=64)
 };
 
 void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstTensorView<float> v,
@@ -49,10 +49,10 @@ void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTen
 /// Device-memory entry points for callers that keep data on the GPU (and for benchmarks): pointers are device
 /// pointers with the layouts above; `stream` is a cudaStream_t (nullptr: the default stream). Asynchronous.
 namespace device {
-void causal_attention(const float* q, const float* k, const float* v, float* out, index heads, index len,
-                      index head_dim, index value_dim, float scale, void* stream = nullptr);
-void causal_attention(const bf16* q, const bf16* k, const bf16* v, float* out, index heads, index len,
-                      index head_dim, index value_dim, float scale, void* stream = nullptr);
+void causal_attention(const float* q, const float* k, const float* v, float* out, Index heads, Index len,
+                      Index head_dim, Index value_dim, float scale, void* stream = nullptr);
+void causal_attention(const bf16* q, const bf16* k, const bf16* v, float* out, Index heads, Index len,
+                      Index head_dim, Index value_dim, float scale, void* stream = nullptr);
 }  // namespace device
 
 }  // namespace seqref::cuda

@@ -26,7 +26,7 @@ namespace seqref::ref {
 
 /// 1/√d in the scalar type.
 template <class S>
-S default_scale(index head_dim) {
+S default_scale(Index head_dim) {
   using std::sqrt;
   return S(1) / sqrt(S(head_dim));
 }
@@ -40,7 +40,7 @@ struct OnlineSoftmax {
   S z = S(0);
   RowVector<S> y;
 
-  explicit OnlineSoftmax(index value_dim) : y(RowVector<S>::Zero(value_dim)) {}
+  explicit OnlineSoftmax(Index value_dim) : y(RowVector<S>::Zero(value_dim)) {}
 
   /// Visit one key: logit l with value row v (eq. 2 with the max rescaling).
   template <class Row>
@@ -86,30 +86,30 @@ Tensor3<S> causal_attention(ConstTensorView<S> q, ConstTensorView<S> k, ConstTen
 /// j = 0, 1, …, i. The post's own order j = i, i−1, …, 0 is `reverse_order(T)`.
 template <class S>
 Tensor3<S> causal_attention_rnn(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, S scale,
-                                std::span<const index> scan_order = {});
+                                std::span<const Index> scan_order = {});
 
 /// T−1, T−2, …, 0: the visiting order of eq. (2) in the post.
-std::vector<index> reverse_order(index len);
+std::vector<Index> reverse_order(Index len);
 
 /// A KV cache for incremental decoding: per head, the keys and values of every position seen so far.
 template <class S>
 class KvCache {
  public:
-  KvCache(index heads, index key_dim, index value_dim);
-  index heads() const { return heads_; }
-  index len() const { return len_; }
-  index key_dim() const { return key_dim_; }
-  index value_dim() const { return value_dim_; }
+  KvCache(Index heads, Index key_dim, Index value_dim);
+  Index heads() const { return heads_; }
+  Index len() const { return len_; }
+  Index key_dim() const { return key_dim_; }
+  Index value_dim() const { return value_dim_; }
   /// Scalars held (keys and values of all heads): 2·H·T·d for d = dv.
-  index scalars() const { return len_ * heads_ * (key_dim_ + value_dim_); }
+  Index scalars() const { return len_ * heads_ * (key_dim_ + value_dim_); }
   /// Keys of head h, len() x key_dim().
-  Eigen::Map<const Matrix<S>> keys(index h) const;
-  Eigen::Map<const Matrix<S>> values(index h) const;
+  Eigen::Map<const Matrix<S>> keys(Index h) const;
+  Eigen::Map<const Matrix<S>> values(Index h) const;
   /// Append one position: k_t, v_t as [H, d] and [H, dv] matrices.
   void append(const Matrix<S>& k_t, const Matrix<S>& v_t);
 
  private:
-  index heads_, key_dim_, value_dim_, len_ = 0;
+  Index heads_, key_dim_, value_dim_, len_ = 0;
   std::vector<std::vector<S>> k_, v_;  // per head, row-major [len, dim]
 };
 
@@ -132,22 +132,22 @@ Matrix<S> attention_decode_step(KvCache<S>& cache, const Matrix<S>& q_t, const M
 
 template <class S>
 struct TinyDecoder {
-  index vocab = 0, d_model = 0, heads = 0, layers = 0;
+  Index vocab = 0, d_model = 0, heads = 0, layers = 0;
   Matrix<S> embed;                      ///< [vocab, d_model]
   std::vector<Matrix<S>> wq, wk, wv, wo;  ///< per layer, [d_model, d_model]
   Matrix<S> unembed;                    ///< [d_model, vocab]
 
-  index head_dim() const { return d_model / heads; }
+  Index head_dim() const { return d_model / heads; }
   /// Weights ~ N(0, 1/d_model) (embeddings N(0, 1)), from a seeded generator of our own (portable across
   /// standard libraries). d_model must be a multiple of heads.
-  static TinyDecoder random(index vocab, index d_model, index heads, index layers, std::uint64_t seed);
+  static TinyDecoder random(Index vocab, Index d_model, Index heads, Index layers, std::uint64_t seed);
   template <class T>
   TinyDecoder<T> cast() const {
     TinyDecoder<T> out;
     out.vocab = vocab, out.d_model = d_model, out.heads = heads, out.layers = layers;
     out.embed = embed.template cast<T>();
     out.unembed = unembed.template cast<T>();
-    for (index l = 0; l < layers; ++l) {
+    for (Index l = 0; l < layers; ++l) {
       out.wq.push_back(wq[l].template cast<T>());
       out.wk.push_back(wk[l].template cast<T>());
       out.wv.push_back(wv[l].template cast<T>());
@@ -177,7 +177,7 @@ struct GenerationResult {
 /// Generate `n_new` tokens after `prompt` (non-empty, ids < vocab) with the given mode. `sample_seed` fixes the
 /// Gumbel noise. Throws std::invalid_argument on an empty prompt, out-of-range ids or n_new < 0.
 template <class S>
-GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int32_t> prompt, index n_new,
+GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int32_t> prompt, Index n_new,
                           DecodeMode mode, std::uint64_t sample_seed);
 
 extern template Tensor3<float> causal_attention(ConstTensorView<float>, ConstTensorView<float>,
@@ -187,11 +187,11 @@ extern template Tensor3<double> causal_attention(ConstTensorView<double>, ConstT
 extern template Tensor3<Oracle> causal_attention(ConstTensorView<Oracle>, ConstTensorView<Oracle>,
                                                  ConstTensorView<Oracle>, Oracle);
 extern template Tensor3<float> causal_attention_rnn(ConstTensorView<float>, ConstTensorView<float>,
-                                                    ConstTensorView<float>, float, std::span<const index>);
+                                                    ConstTensorView<float>, float, std::span<const Index>);
 extern template Tensor3<double> causal_attention_rnn(ConstTensorView<double>, ConstTensorView<double>,
-                                                     ConstTensorView<double>, double, std::span<const index>);
+                                                     ConstTensorView<double>, double, std::span<const Index>);
 extern template Tensor3<Oracle> causal_attention_rnn(ConstTensorView<Oracle>, ConstTensorView<Oracle>,
-                                                     ConstTensorView<Oracle>, Oracle, std::span<const index>);
+                                                     ConstTensorView<Oracle>, Oracle, std::span<const Index>);
 extern template class KvCache<float>;
 extern template class KvCache<double>;
 extern template Matrix<float> attention_decode_step(KvCache<float>&, const Matrix<float>&, const Matrix<float>&,
@@ -200,9 +200,9 @@ extern template Matrix<double> attention_decode_step(KvCache<double>&, const Mat
                                                      const Matrix<double>&, double);
 extern template struct TinyDecoder<float>;
 extern template struct TinyDecoder<double>;
-extern template GenerationResult generate(const TinyDecoder<float>&, std::span<const std::int32_t>, index, DecodeMode,
+extern template GenerationResult generate(const TinyDecoder<float>&, std::span<const std::int32_t>, Index, DecodeMode,
                                           std::uint64_t);
-extern template GenerationResult generate(const TinyDecoder<double>&, std::span<const std::int32_t>, index,
+extern template GenerationResult generate(const TinyDecoder<double>&, std::span<const std::int32_t>, Index,
                                           DecodeMode, std::uint64_t);
 
 }  // namespace seqref::ref
