@@ -32,7 +32,7 @@ namespace py = pybind11;
 
 namespace {
 
-using Index = seqref::Index;  // (plain `Index` would clash with ::Index from <strings.h> outside this namespace)
+using Index = seqref::Index;
 
 // ---- argument conversion ----------------------------------------------------------------------------------------
 
