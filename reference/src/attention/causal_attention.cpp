@@ -290,7 +290,6 @@ GenerationResult generate_kv_cached(const TinyDecoder<S>& model, std::vector<std
   const Index dh = model.head_dim();
   std::vector<KvCache<S>> caches;
   for (Index l = 0; l < model.layers; ++l) caches.emplace_back(model.heads, dh, dh);
-  Index fed = 0;  // positions already pushed through the caches
   auto feed = [&](std::int32_t token) {
     RowVector<S> h = model.embed.row(token);
     for (Index l = 0; l < model.layers; ++l) {
@@ -301,7 +300,6 @@ GenerationResult generate_kv_cached(const TinyDecoder<S>& model, std::vector<std
       ++r.hidden_evaluations;
       r.attention_terms += caches[static_cast<std::size_t>(l)].len();
     }
-    ++fed;
     std::int64_t live = 0;
     for (const auto& c : caches) live += c.scalars();
     r.peak_state_scalars = std::max<std::int64_t>(r.peak_state_scalars, live + 6 * model.d_model);
@@ -314,7 +312,6 @@ GenerationResult generate_kv_cached(const TinyDecoder<S>& model, std::vector<std
     tokens.push_back(next);
     if (step + 1 < n_new) h_last = feed(next);
   }
-  (void)fed;
   r.tokens = std::move(tokens);
   return r;
 }
