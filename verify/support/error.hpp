@@ -9,7 +9,9 @@
 
 #include <cmath>
 #include <limits>
+#include <complex>
 #include <cstring>
+#include <vector>
 #include <type_traits>
 
 namespace seqref::verify {
@@ -31,6 +33,52 @@ double relative_error(const X* x, const R* r, Index n) {
   using std::sqrt;
   if (den == 0) return static_cast<double>(sqrt(num));
   return static_cast<double>(sqrt(num / den));
+}
+
+namespace detail {
+template <class T> struct real_of { using type = T; };
+template <class T> struct real_of<std::complex<T>> { using type = T; };
+}  // namespace detail
+
+/// Complex version: ‖x − r‖₂ / ‖r‖₂ with |·| the complex modulus (real and imaginary parts both count).
+template <class X, class R>
+double relative_error(const std::complex<X>* x, const std::complex<R>* r, Index n) {
+  using Acc = std::conditional_t<std::is_same_v<R, Oracle> || std::is_same_v<X, Oracle>, Oracle, long double>;
+  Acc num = 0, den = 0;
+  for (Index i = 0; i < n; ++i) {
+    Acc xr = static_cast<Acc>(x[i].real()), xi = static_cast<Acc>(x[i].imag());
+    Acc rr = static_cast<Acc>(r[i].real()), ri = static_cast<Acc>(r[i].imag());
+    using std::isnan;
+    if (isnan(xr) || isnan(xi)) return std::numeric_limits<double>::infinity();
+    num += (xr - rr) * (xr - rr) + (xi - ri) * (xi - ri);
+    den += rr * rr + ri * ri;
+  }
+  using std::sqrt;
+  if (den == 0) return static_cast<double>(sqrt(num));
+  return static_cast<double>(sqrt(num / den));
+}
+
+/// Vectors and Eigen matrices of the same size (real or complex).
+template <class X, class R>
+double relative_error(const std::vector<X>& x, const std::vector<R>& r) {
+  if (x.size() != r.size()) return std::numeric_limits<double>::infinity();
+  return relative_error(x.data(), r.data(), static_cast<Index>(x.size()));
+}
+template <class DX, class DR>
+double relative_error(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DR>& r) {
+  if (x.rows() != r.rows() || x.cols() != r.cols()) return std::numeric_limits<double>::infinity();
+  const auto xe = x.eval();  // plain storage (either storage order; both are compared element by element)
+  const auto re = r.eval();
+  using XS = typename DX::Scalar;
+  using RS = typename DR::Scalar;
+  std::vector<XS> xs(static_cast<std::size_t>(xe.size()));
+  std::vector<RS> rs(static_cast<std::size_t>(re.size()));
+  for (Index i = 0; i < xe.rows(); ++i)
+    for (Index j = 0; j < xe.cols(); ++j) {
+      xs[static_cast<std::size_t>(i * xe.cols() + j)] = xe(i, j);
+      rs[static_cast<std::size_t>(i * xe.cols() + j)] = re(i, j);
+    }
+  return relative_error(xs, rs);
 }
 
 template <class X, class R>

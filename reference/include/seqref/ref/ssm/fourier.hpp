@@ -1,0 +1,47 @@
+#pragma once
+/// \file
+/// Discrete Fourier transforms and causal convolution for the reference tier, templated on the real scalar
+/// (float, double, Oracle). One place for "the DFT" and "the FFT convolution" (DESIGN.md: one concept, one place).
+///
+///   DFT:  X_k = Σ_{j<n} x_j ω^{jk},  ω = e^{−2πi/n};   inverse:  x_j = (1/n) Σ_k X_k ω^{−jk}
+///   causal convolution:  y_t = Σ_{s≤t} k_s u_{t−s},  t = 0..L−1
+///
+/// `dft` is the definition, O(n²), any n (twiddles from the exact angle 2π((jk) mod n)/n, so no error grows with
+/// jk). `fft` is iterative radix-2 Cooley–Tukey, O(n log n), n a power of two. `causal_conv_fft` pads both
+/// sequences with zeros to a power of two ≥ 2L (no wrap-around), multiplies the spectra and keeps the first L.
+
+#include "seqref/core/oracle.hpp"
+#include "seqref/core/tensor.hpp"
+
+#include <complex>
+#include <vector>
+
+namespace seqref::ref {
+
+template <class S>
+using Complex = std::complex<S>;
+
+/// Forward (inverse = false) or inverse DFT by the definition; inverse includes the 1/n. Any n >= 1.
+template <class S>
+std::vector<Complex<S>> dft(const std::vector<Complex<S>>& x, bool inverse = false);
+
+/// Radix-2 FFT (same convention as dft). Throws std::invalid_argument unless x.size() is a power of two >= 1.
+template <class S>
+std::vector<Complex<S>> fft(const std::vector<Complex<S>>& x, bool inverse = false);
+
+/// ω_n^k = e^{∓2πik/n} (sign: − forward, + inverse), from the reduced angle 2π(k mod n)/n.
+template <class S>
+Complex<S> root_of_unity(Index k, Index n, bool inverse = false);
+
+/// y_t = Σ_{s≤t} k_s u_{t−s} by the definition, O(L²). kernel and u must have the same length L >= 1.
+template <class S>
+std::vector<S> causal_conv_direct(const std::vector<S>& kernel, const std::vector<S>& u);
+
+/// The same by FFT, zero-padded to the power of two >= 2L, O(L log L).
+template <class S>
+std::vector<S> causal_conv_fft(const std::vector<S>& kernel, const std::vector<S>& u);
+
+/// Smallest power of two >= n (n >= 1).
+Index next_pow2(Index n);
+
+}  // namespace seqref::ref
