@@ -9,6 +9,8 @@
 #include "seqref/opt/backend.hpp"
 #include "seqref/ref/attention/causal_attention.hpp"
 
+#include "binders.hpp"
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -341,6 +343,13 @@ py::array cuda_causal_attention(const py::object& q_obj, const py::object& k_obj
 
 }  // namespace
 
+namespace seqref::python {
+std::vector<Binder>& binders() {
+  static std::vector<Binder> registered;  // function-local: safe against static initialization order
+  return registered;
+}
+}  // namespace seqref::python
+
 PYBIND11_MODULE(seqref, m) {
   m.doc() = R"doc(seqref: reference, optimized and verified implementations of sequence-model math.
 
@@ -507,4 +516,8 @@ the bf16-input kernel (fp32 softmax and accumulation). Returns (heads, T, dv) fl
 scale=None means 1/sqrt(d).
 Raises RuntimeError when CUDA is not built or no device is available; ValueError on bad shapes, a dtype other
 than float32, or NaN/Inf input.)doc");
+
+  // Every other method's bindings (python/bind_*.cpp).
+  for (auto bind : seqref::python::binders()) bind(ref, cpu, cuda);
 }
+

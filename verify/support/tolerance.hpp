@@ -46,32 +46,13 @@ struct Tolerance {
   std::string_view reason;
 };
 
+// One table, one rule; each method's rows live in verify/support/tolerances/<family>_<method>.inc.
 // clang-format off
 inline constexpr Tolerance kTolerances[] = {
-  // ---- attention/causal_attention -------------------------------------------------------------------------------
-  {"attention/causal_attention", "forward", Precision::f64, Backend::ref, 64,
-   "reference vs Oracle at T<=128, d<=64, |logit|<=~10: dot products of length d, sums of <=T terms, one exp per "
-   "score; observed <= ~4u, 64u leaves room for the worst seeds without hiding an O(T)u bug (>=128u at T=128)"},
-  {"attention/causal_attention", "forward", Precision::f32, Backend::ref, 64,
-   "same as f64 (the reference is the same algorithm); judged against the double reference"},
-  {"attention/causal_attention", "forward", Precision::f32, Backend::cpu, 4,
-   "same operations as the reference reassociated tile-wise (sums over <=block_k terms, then across tiles) and a "
-   "vectorized exp within 2 ulp: a small constant factor over the reference's own error"},
-  {"attention/causal_attention", "forward", Precision::f64, Backend::cpu, 4,
-   "as for f32; judged against the Oracle"},
-  {"attention/causal_attention", "forward", Precision::f32, Backend::cuda, 8,
-   "fp32 FMA dot products and exp in a different order from the reference, fast-path expf (<=2 ulp): a small "
-   "constant factor; not yet measured on a GPU"},
-  {"attention/causal_attention", "forward", Precision::bf16, Backend::cuda, 8,
-   "bf16 inputs are the problem (the oracle sees the same bf16-rounded values); softmax and accumulation are fp32, "
-   "so the error is fp32-sized relative to the fp32 reference on those inputs; not yet measured on a GPU"},
-  {"attention/causal_attention", "rnn", Precision::f64, Backend::ref, 64,
-   "online softmax (eq. 2) vs Oracle: the same operation count as eq. (1) plus one rescale per new maximum"},
-  {"attention/causal_attention", "decode", Precision::f64, Backend::ref, 64,
-   "KV-cached decode row t vs Oracle row t: eq. (2) on one row"},
-  {"attention/causal_attention", "generation_logits", Precision::f64, Backend::ref, 1000,
-   "last-step logits of the three decoding paths (different summation orders) after <=3 layers of rmsnorm and "
-   "attention of a random tiny model: rounding amplified by the model's conditioning; tokens must match exactly"},
+#include "verify/support/tolerances/attention_causal_attention.inc"
+#include "verify/support/tolerances/ssm_hippo.inc"
+#include "verify/support/tolerances/ssm_s4.inc"
+#include "verify/support/tolerances/ssm_rtf.inc"
 };
 // clang-format on
 
