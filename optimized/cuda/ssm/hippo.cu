@@ -1,0 +1,131 @@
+// HiPPO-LegS online memory on CUDA (kexue.fm/archives/10137, "计算高效"), batched over channels: one thread per
+// channel runs the fused O(N) step of seqref::cpu::hippo_legs_online (cumulative-sum matvec, then the post's scalar
+// recurrence for the solve), reading x_k from its own row k−1 of `states` and writing x_{k+1} to row k. The step
+// coefficients (a_n, b_n, w_k) are shared by all threads and computed on the fly (cheap beside the memory traffic).
+//
+// Entry points (declared in seqref/opt/ssm/hippo.hpp): host memory — the CPU backend's argument checks, copy in,
+// run on device 0, copy out; device memory (`device::`) — shape and pointer checks only, asynchronous on the
+// caller's stream. Every CUDA call is checked; failures throw std::runtime_error naming the function and the error.
+// Not yet run on a GPU (this machine has none): tools/gpu-verify runs the `gpu` tests.
+
+#pragma nv_diag_suppress 20012
+#pragma nv_diag_suppress 554
+
+#include "seqref/opt/ssm/hippo.hpp"
+
+#include <cuda_runtime.h>
+
+#include <climits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace seqref::cuda {
+
+namespace {
+
+constexpr std::string_view kHostFn = "seqref::cuda::hippo_legs_online";
+constexpr std::string_view kDeviceFn = "seqref::cuda::device::hippo_legs_online";
+constexpr int kThreads = 128;
+
+void check_cuda(cudaError_t err, std::string_view fn, const char* what) {
+  if (err == cudaSuccess) return;
+  throw std::runtime_error(std::string(fn) + ": " + what + " failed: " + cudaGetErrorName(err) + " (" +
+                           cudaGetErrorString(err) + ")");
+}
+
+__global__ void legs_online_kernel(const float* __restrict__ u, float* __restrict__ states, int channels, int len,
+                                   int N, float b_scale, bool log_weight) {
+  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= channels) return;
+  const float* uc = u + static_cast<long long>(c) * len;
+  float* xc = states + static_cast<long long>(c) * len * N;
+  // x_1 = B_0 u_0 e_0 (exact on [0, ε])
+  xc[0] = b_scale * uc[0];
+  for (int n = 1; n < N; ++n) xc[n] = 0.0f;
+  for (int k = 1; k < len; ++k) {
+    const float kk = static_cast<float>(k);
+    const float w = log_weight ? logf((kk + 1.0f) / kk) : 1.0f / kk;
+    const float cc = 1.0f / (2.0f * kk);
+    const float lambda = 1.0f / (2.0f * (kk + 1.0f));
+    const float uk = uc[k];
+    const float* x = xc + static_cast<long long>(k - 1) * N;
+    float* z = xc + static_cast<long long>(k) * N;
+    float cum = 0.0f, s_prev = 0.0f;
+    for (int n = 0; n < N; ++n) {
+      const float nn = static_cast<float>(n);
+      const float v = sqrtf(static_cast<float>(2 * n + 1));
+      const float denom = 1.0f + lambda * nn + lambda;
+      const float a = (1.0f - lambda * nn) / denom, b = v / denom;
+      const float xn = x[n];
+      cum += v * xn;                                                // Σ_{j≤n} √(2j+1) x_j
+      const float r = xn + cc * (nn * xn - v * cum) + (w * (b_scale * v)) * uk;  // ((I + A/(2k))x + w B u)_n
+      const float sn = a * s_prev + b * r;                          // the post's recurrence
+      z[n] = (sn - s_prev) / v;
+      s_prev = sn;
+    }
+  }
+}
+
+void check_device_args(const float* u, const float* states, Index channels, Index len, Index N,
+                       const LegsOnlineOptions& options) {
+  require(u != nullptr, kDeviceFn, "u is a null pointer");
+  require(states != nullptr, kDeviceFn, "states is a null pointer");
+  require(channels >= 1 && len >= 1 && N >= 1, kDeviceFn,
+          "channels, len and N must be >= 1; got " + std::to_string(channels) + ", " + std::to_string(len) + ", " +
+              std::to_string(N));
+  require(channels <= INT_MAX && len <= INT_MAX && N <= INT_MAX, kDeviceFn, "sizes must fit in int");
+  require(std::isfinite(options.b_scale), kDeviceFn, "options.b_scale must be finite");
+}
+
+template <class T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(Index count) {
+    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), static_cast<std::size_t>(count) * sizeof(T)), kHostFn,
+               "cudaMalloc");
+  }
+  ~DeviceBuffer() { (void)cudaFree(data_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  T* get() const { return data_; }
+
+ private:
+  T* data_ = nullptr;
+};
+
+}  // namespace
+
+namespace device {
+void hippo_legs_online(const float* u, float* states, Index channels, Index len, Index N, LegsOnlineOptions options,
+                       void* stream) {
+  check_device_args(u, states, channels, len, N, options);
+  const unsigned blocks = static_cast<unsigned>((channels + kThreads - 1) / kThreads);
+  legs_online_kernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(
+      u, states, static_cast<int>(channels), static_cast<int>(len), static_cast<int>(N),
+      static_cast<float>(options.b_scale), options.log_weight);
+  check_cuda(cudaGetLastError(), kDeviceFn, "kernel launch");
+}
+}  // namespace device
+
+void hippo_legs_online(ConstTensorView<float> u, TensorView<float> states, LegsOnlineOptions options) {
+  seqref::detail::check_legs_online_args<float>(kHostFn, u, states, options);
+  if (!available()) throw std::runtime_error(std::string(kHostFn) + ": no CUDA device available");
+  int previous = 0;
+  check_cuda(cudaGetDevice(&previous), kHostFn, "cudaGetDevice");
+  check_cuda(cudaSetDevice(0), kHostFn, "cudaSetDevice(0)");
+  struct Restore {
+    int dev;
+    ~Restore() { (void)cudaSetDevice(dev); }
+  } restore{previous};
+  DeviceBuffer<float> du(u.size()), ds(states.size());
+  check_cuda(cudaMemcpy(du.get(), u.data, static_cast<std::size_t>(u.size()) * sizeof(float), cudaMemcpyHostToDevice),
+             kHostFn, "cudaMemcpy(u)");
+  device::hippo_legs_online(du.get(), ds.get(), u.heads, u.len, states.dim, options, nullptr);
+  check_cuda(cudaDeviceSynchronize(), kHostFn, "cudaDeviceSynchronize");
+  check_cuda(cudaMemcpy(states.data, ds.get(), static_cast<std::size_t>(states.size()) * sizeof(float),
+                        cudaMemcpyDeviceToHost),
+             kHostFn, "cudaMemcpy(states)");
+}
+
+}  // namespace seqref::cuda

@@ -1,0 +1,141 @@
+// Python bindings for ssm/s4: seqref.ref.s4_legs_kernels / s4_kernel_errors / cauchy_kernel / s4d_kernel and
+// seqref.cpu.cauchy_kernel. NumPy in, NumPy out (float64 / complex128 for the reference; complex64 for cpu);
+// bad input raises ValueError (std::invalid_argument translated by the module); the GIL is released around compute.
+
+#include "binders.hpp"
+
+#include "seqref/opt/ssm/s4.hpp"
+#include "seqref/ref/ssm/hippo.hpp"
+#include "seqref/ref/ssm/s4.hpp"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <complex>
+#include <cstring>
+#include <string>
+
+namespace py = pybind11;
+
+namespace {
+
+using seqref::Index;
+using seqref::Matrix;
+using seqref::Oracle;
+using namespace seqref::ref;
+
+template <class T>
+py::array_t<T> to_numpy(const std::vector<T>& v) {
+  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
+  if (!v.empty()) std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(T));
+  return out;
+}
+template <class T>
+std::vector<T> vec1d(const py::object& o, const char* fn, const char* name) {
+  auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(o);
+  if (!a || a.ndim() != 1) throw py::value_error(std::string(fn) + ": " + name + " must be a 1-D array");
+  return std::vector<T>(a.data(), a.data() + a.shape(0));
+}
+
+/// LegS (A, B) in double with the given C (length N).
+void legs_with_c(const std::vector<double>& c, Matrix<double>& A, Matrix<double>& B, Matrix<double>& C) {
+  const Index N = static_cast<Index>(c.size());
+  const auto legs = hippo_transition<double>(HippoMeasure::legs, N, HippoConvention::paper);
+  A = legs.A, B = legs.B, C = Matrix<double>(1, N);
+  for (Index n = 0; n < N; ++n) C(0, n) = c[static_cast<std::size_t>(n)];
+}
+
+double rel(const std::vector<double>& x, const std::vector<Oracle>& r) {
+  Oracle num = 0, den = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const Oracle d = Oracle(x[i]) - r[i];
+    num += d * d, den += r[i] * r[i];
+  }
+  return static_cast<double>(sqrt(num / den));
+}
+
+void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
+  ref.def(
+      "s4_legs_kernels",
+      [](const py::object& c_in, Index L, double dt) {
+        const auto c = vec1d<double>(c_in, "seqref.ref.s4_legs_kernels", "C");
+        Matrix<double> A, B, C;
+        legs_with_c(c, A, B, C);
+        std::vector<double> krylov, dplr;
+        {
+          py::gil_scoped_release nogil;
+          krylov = krylov_kernel<double>(A, B, C, dt, L);
+          dplr = s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, legs_nplr<double>(A.rows()), dt, L), L);
+        }
+        return py::make_tuple(to_numpy(krylov), to_numpy(dplr));
+      },
+      py::arg("C"), py::arg("L"), py::arg("dt"),
+      "HiPPO-LegS (paper convention) with output row C (length N), bilinear step dt: returns (Krylov kernel "
+      "C Ā^j B̄, S4 DPLR kernel via generating function + Woodbury + Cauchy + iDFT), each of length L, float64.");
+  ref.def(
+      "s4_kernel_errors",
+      [](const py::object& c_in, Index L, double dt) {
+        const auto c = vec1d<double>(c_in, "seqref.ref.s4_kernel_errors", "C");
+        Matrix<double> A, B, C;
+        legs_with_c(c, A, B, C);
+        double naive = 0, nplr = 0;
+        {
+          py::gil_scoped_release nogil;
+          const auto oracle = krylov_kernel<Oracle>(A.cast<Oracle>(), B.cast<Oracle>(), C.cast<Oracle>(), Oracle(dt), L);
+          naive = rel(eigendecomposition_kernel<double>(A, B, C, dt, L), oracle);
+          nplr = rel(s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, legs_nplr<double>(A.rows()), dt, L), L), oracle);
+        }
+        return py::make_tuple(naive, nplr);
+      },
+      py::arg("C"), py::arg("L"), py::arg("dt"),
+      "Relative errors (naive eigendecomposition kernel, NPLR/DPLR kernel), both float64, against the 50-digit "
+      "Krylov kernel of the same LegS system.");
+  ref.def(
+      "cauchy_kernel",
+      [](const py::object& w, const py::object& lambda, const py::object& z) {
+        using Cd = std::complex<double>;
+        return to_numpy(cauchy_kernel<double>(vec1d<Cd>(w, "seqref.ref.cauchy_kernel", "w"),
+                                              vec1d<Cd>(lambda, "seqref.ref.cauchy_kernel", "lambda"),
+                                              vec1d<Cd>(z, "seqref.ref.cauchy_kernel", "z")));
+      },
+      py::arg("w"), py::arg("lambda_"), py::arg("z"), "k(z_k) = Σ_n w_n / (z_k − λ_n), complex128.");
+  ref.def(
+      "s4d_kernel",
+      [](const std::string& init, const py::object& c_in, double dt, Index L) {
+        using Cd = std::complex<double>;
+        const auto C = vec1d<Cd>(c_in, "seqref.ref.s4d_kernel", "C");
+        const S4dInit i = init == "lin" ? S4dInit::lin : init == "inv" ? S4dInit::inv : init == "real" ? S4dInit::real
+                          : throw py::value_error("seqref.ref.s4d_kernel: init must be 'lin', 'inv' or 'real'");
+        const auto lambda = s4d_eigenvalues<double>(i, static_cast<Index>(C.size()));
+        return to_numpy(s4d_kernel<double>(lambda, CVector<double>(C.size(), Cd(1, 0)), C, dt, L));
+      },
+      py::arg("init"), py::arg("C"), py::arg("dt"), py::arg("L"),
+      "S4D kernel (ZOH, B = 1, modes of the named initialisation, N = len(C)): K_j = 2 Re Σ_n C_n B̄_n Ā_n^j.");
+  cpu.def(
+      "cauchy_kernel",
+      [](const py::object& w_in, const py::object& l_in, const py::object& z_in) {
+        using Cf = std::complex<float>;
+        auto w = py::array_t<Cf, py::array::c_style | py::array::forcecast>::ensure(w_in);
+        auto l = py::array_t<Cf, py::array::c_style | py::array::forcecast>::ensure(l_in);
+        auto z = py::array_t<Cf, py::array::c_style | py::array::forcecast>::ensure(z_in);
+        const char* fn = "seqref.cpu.cauchy_kernel";
+        if (!w || !l || !z || w.ndim() != 2 || l.ndim() != 2 || z.ndim() != 1 || w.shape(0) != l.shape(0) ||
+            w.shape(1) != l.shape(1))
+          throw py::value_error(std::string(fn) + ": need w, lambda [channels, N] (same shape) and z [nodes]");
+        const Index C = w.shape(0), N = w.shape(1), M = z.shape(0);
+        py::array_t<Cf> out({static_cast<py::ssize_t>(C), static_cast<py::ssize_t>(M)});
+        {
+          py::gil_scoped_release nogil;
+          seqref::cpu::cauchy_kernel(w.data(), l.data(), z.data(), out.mutable_data(), C, N, M);
+        }
+        return out;
+      },
+      py::arg("w"), py::arg("lambda_"), py::arg("z"),
+      "Batched Cauchy kernel, complex64: out[c, k] = Σ_n w[c, n] / (z[k] − λ[c, n]).");
+  (void)cuda;
+}
+
+static seqref::python::RegisterBinder registered(&bind_s4);
+
+}  // namespace

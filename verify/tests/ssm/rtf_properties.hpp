@@ -1,0 +1,88 @@
+#pragma once
+/// \file
+/// Properties of ssm/rtf, written once and used by the tests (rtf_ref_test, rtf_equiv_test, rtf_cuda_test) and by
+/// `seqref report` (rtf_checks.cpp). Each returns what it measured; the caller asserts or tabulates.
+///
+/// Test systems: a stable denominator built from its poles, 1 + a_1 z + … + a_N z^N = Π_i (1 − p_i z) with
+/// |p_i| ≤ rho < 1 (real poles and conjugate pairs), so the impulse response decays like rho^k; numerators
+/// N(0, 1). Dense systems: Ā = rho·G/‖G‖_F (G Gaussian, so every |eigenvalue| ≤ rho), B̄, C̄ Gaussian.
+
+#include "seqref/opt/ssm/rtf.hpp"
+#include "seqref/ref/ssm/rtf.hpp"
+#include "verify/support/tolerance.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace seqref::verify::rtf {
+
+inline constexpr std::string_view kMethod = "ssm/rtf";
+
+struct Measured {
+  Verdict verdict;
+  std::string detail;
+};
+
+/// (a, b) with N poles of modulus in [0.2, rho] (see the file comment), in double, from the seed.
+ref::RtfCoefficients<double> stable_rtf(Index N, double rho, std::uint64_t seed);
+
+/// A dense stable SISO system of order N (spectral radius ≤ rho), in double.
+ref::SisoSystem<double> stable_dense_system(Index N, double rho, std::uint64_t seed);
+
+template <class T, class S>
+ref::RtfCoefficients<T> cast(const ref::RtfCoefficients<S>& c);
+template <class T, class S>
+ref::SisoSystem<T> cast(const ref::SisoSystem<S>& s);
+
+// ---- tier 2: the reference against the Oracle (errors in u of double) ------------------------------------------
+
+/// The first-order condition number κ of eq. (2) under relative coefficient perturbations:
+/// ‖((‖b‖₁ + |H_j|(1 + ‖a‖₁))/|A_j|)_j‖₂ / ‖H‖₂, A_j, B_j the polynomials at the L-th roots of unity, H = B/A.
+/// Large when the denominator nearly vanishes on the unit circle (poles near it): eq. (2) then loses digits by
+/// construction, whatever the FFT.
+double kernel_condition(const ref::RtfCoefficients<double>& c, Index L);
+
+/// Eq. (2) at double vs eq. (2) at Oracle (op "kernel"); the verdict is on error/κ.
+Measured kernel_vs_oracle(Index N, Index L, double rho, std::uint64_t seed);
+
+/// Eq. (2) at double vs the aliased impulse response Σ_m h_{k+mL} of the companion recurrence (eq. 3) run at
+/// Oracle for as many periods as it takes the tail to fall below 1e-40 (op "kernel", error/κ): FFT kernel =
+/// recurrence.
+Measured kernel_vs_aliased_recurrence(Index N, Index L, double rho, std::uint64_t seed);
+
+/// The companion recurrence's impulse response (eq. 3, O(N) steps) at double vs the dense powers C̄ Ā_c^k B̄ of the
+/// companion matrices at Oracle (op "recurrence", error/κ with κ = (1 + ‖a‖₁)‖b‖₁‖w‖/‖h‖, w the response of
+/// 1/A: the companion form carries w, which can dwarf h).
+Measured recurrence_vs_dense_powers(Index N, Index L, double rho, std::uint64_t seed);
+
+/// Eqs. (4)-(5) at double: rtf_kernel(rtf_from_dense(truncation_corrected(sys, L)), L) vs the dense kernel
+/// C̄ Ā^k B̄ at Oracle (op "from_dense").
+Measured dense_conversion_vs_oracle(Index N, Index L, double rho, std::uint64_t seed);
+
+/// The same chain entirely at Oracle: how far apart the two sides are, in u of double (an identity: ~1e-30 u).
+double dense_conversion_identity_u(Index N, Index L, double rho, std::uint64_t seed);
+
+/// Similarity invariance at Oracle: (a, b) of (T⁻¹ĀT, T⁻¹B̄, C̄T) vs (a, b) of (Ā, B̄, C̄), T = I + 0.5·G/‖G‖_F (cond₂ T ≤ 3);
+/// the relative difference of the concatenated (a, b), in u of double (an identity: ~1e-30 u).
+double similarity_invariance_u(Index N, double rho, std::uint64_t seed);
+
+/// The same at double: (a, b) of the double-transformed system vs (a, b) of the original at Oracle, judged
+/// relative to the double conversion of the untransformed system (op "similarity", tier-3 style rule).
+Measured similarity_invariance_double(Index N, double rho, std::uint64_t seed);
+
+/// a = 0 (FIR): eq. (2) at double returns b (folded modulo L when L < N) — error in u vs the exact folded b
+/// (op "fir").
+Measured fir_kernel(Index N, Index L, std::uint64_t seed);
+
+// ---- tier 3: optimized vs oracle, relative to the reference -------------------------------------------------------
+
+/// cpu::rtf_kernel at precision S over `channels` channels vs the oracle (float: the double reference; double:
+/// the Oracle reference), relative to ref::rtf_kernel<S> (op "kernel", backend cpu), both errors divided by κ
+/// (kernel_condition, max over channels) so that the rule's floor is κ·u. Output buffer poisoned.
+template <class S>
+Measured cpu_vs_oracle(Index channels, Index N, Index L, double rho, std::uint64_t seed);
+
+/// cuda::rtf_kernel (float) vs the double reference, relative to the float reference. Requires a device.
+Measured cuda_vs_oracle(Index channels, Index N, Index L, double rho, std::uint64_t seed);
+
+}  // namespace seqref::verify::rtf

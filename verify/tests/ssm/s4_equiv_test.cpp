@@ -1,0 +1,94 @@
+// Tier 3 for ssm/s4 on the CPU backend: the Cauchy kernel, the Vandermonde kernel and the full S4 DPLR kernel path
+// against the oracle, relative to the same-precision reference (verify/support/tolerance.hpp; outputs poisoned with
+// NaN before the kernel writes them), thread-count independence, and bad input.
+
+#include "verify/tests/ssm/s4_properties.hpp"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+#include <rapidcheck/gtest.h>
+
+#include <iostream>
+#include <cstring>
+#include <limits>
+
+namespace seqref::verify::s4 {
+namespace {
+
+using C32 = std::complex<float>;
+
+void expect_pass(const Measured& m) {
+  std::cout << "[ measured ] " << m.detail << ": " << m.verdict.err_u << "u vs reference " << m.verdict.ref_err_u
+            << "u (bound " << m.verdict.bound_u << "u)\n";
+  EXPECT_TRUE(m.verdict.pass) << m.detail;
+}
+
+TEST(S4Cpu, CauchyIssueSizes) {
+  // node counts around the 64-node register tile and the 1024-node task block, N = 1 and around 64
+  for (Index nodes : {1, 63, 64, 65, 1023, 1025, 4096})
+    for (Index N : {1, 17, 64}) expect_pass(cpu_cauchy_vs_oracle<float>(3, N, nodes, 1000 + nodes + N));
+  for (Index nodes : {1, 65, 130})
+    for (Index N : {1, 16}) expect_pass(cpu_cauchy_vs_oracle<double>(2, N, nodes, 2000 + nodes + N));
+}
+
+RC_GTEST_PROP(S4Cpu, CauchyFloatMatchesOracle, ()) {
+  const auto m = cpu_cauchy_vs_oracle<float>(*rc::gen::inRange<Index>(1, 5),
+                                             *rc::gen::element<Index>(1, 2, 3, 16, 31, 64, 65),
+                                             *rc::gen::element<Index>(1, 2, 15, 63, 64, 65, 200, 1025),
+                                             *rc::gen::arbitrary<std::uint64_t>());
+  RC_LOG() << m.detail << ": " << m.verdict.err_u << "u vs ref " << m.verdict.ref_err_u << "u\n";
+  RC_ASSERT(m.verdict.pass);
+}
+
+TEST(S4Cpu, VandermondeIssueSizes) {
+  for (auto init : {ref::S4dInit::lin, ref::S4dInit::inv, ref::S4dInit::real})
+    for (Index L : {1, 63, 64, 65, 1000, 4096}) expect_pass(cpu_vandermonde_vs_oracle<float>(3, 32, L, 3000 + L, init));
+  for (Index L : {1, 65, 200}) expect_pass(cpu_vandermonde_vs_oracle<double>(2, 8, L, 4000 + L));
+}
+
+TEST(S4Cpu, S4KernelPath) {
+  for (Index L : {1, 2, 7, 64, 255, 256, 1024})
+    for (Index N : {1, 8, 32}) expect_pass(cpu_s4_vs_oracle<float>(3, N, L, 5000 + L + N));
+  for (Index L : {2, 17, 64}) expect_pass(cpu_s4_vs_oracle<double>(2, 8, L, 6000 + L));
+}
+
+TEST(S4Cpu, SameBitsWithOneThreadAndAll) {
+  const Index channels = 5, N = 33, nodes = 1500;
+  std::vector<C32> w(channels * N), lambda(channels * N), z(nodes);
+  for (Index i = 0; i < channels * N; ++i) w[i] = {float(i % 7) - 3.0f, 0.5f}, lambda[i] = {-0.5f, float(i % 11)};
+  for (Index k = 0; k < nodes; ++k) z[k] = {0.25f, float(k) * 0.01f - 7.0f};
+  std::vector<C32> a(channels * nodes), b(channels * nodes);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  cpu::cauchy_kernel(w.data(), lambda.data(), z.data(), a.data(), channels, N, nodes);
+  omp_set_num_threads(threads);
+  cpu::cauchy_kernel(w.data(), lambda.data(), z.data(), b.data(), channels, N, nodes);
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(C32)));
+}
+
+TEST(S4Cpu, BadInputThrows) {
+  std::vector<C32> v(8, C32(1, 0)), out(8);
+  std::vector<float> real_out(8), dt(2, 0.1f);
+  EXPECT_THROW(cpu::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 0, 1, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 1, 0, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 1, 1, 0), std::invalid_argument);
+  EXPECT_THROW(cpu::cauchy_kernel(nullptr, v.data(), v.data(), out.data(), 1, 1, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::vandermonde_kernel(v.data(), v.data(), real_out.data(), 1, 1, 0), std::invalid_argument);
+  EXPECT_THROW(cpu::s4_kernel_dplr(v.data(), v.data(), v.data(), v.data(), v.data(), dt.data(), real_out.data(), 1,
+                                   1, 0),
+               std::invalid_argument);
+  auto bad = v;
+  bad[3] = {std::numeric_limits<float>::quiet_NaN(), 0};
+  EXPECT_THROW(cpu::cauchy_kernel(bad.data(), v.data(), v.data(), out.data(), 2, 4, 1), std::invalid_argument);
+  dt[1] = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(cpu::s4_kernel_dplr(v.data(), v.data(), v.data(), v.data(), v.data(), dt.data(), real_out.data(), 2,
+                                   4, 2),
+               std::invalid_argument);
+  dt[1] = -1.0f;
+  EXPECT_THROW(cpu::s4_kernel_dplr(v.data(), v.data(), v.data(), v.data(), v.data(), dt.data(), real_out.data(), 2,
+                                   4, 2),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace seqref::verify::s4

@@ -1,0 +1,388 @@
+#include "verify/tests/ssm/s4_properties.hpp"
+
+#include "seqref/core/random.hpp"
+#include "seqref/ref/ssm/hippo.hpp"
+#include "verify/support/error.hpp"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <type_traits>
+
+namespace seqref::verify::s4 {
+
+using ref::Complex;
+
+namespace {
+
+using ref::CVector;
+using ref::Complex;
+
+template <class T, class S>
+CVector<T> cast(const CVector<S>& v) {
+  CVector<T> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = Complex<T>(static_cast<T>(v[i].real()), static_cast<T>(v[i].imag()));
+  return out;
+}
+template <class T, class S>
+std::vector<T> cast(const std::vector<S>& v) {
+  std::vector<T> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = static_cast<T>(v[i]);
+  return out;
+}
+template <class T, class S>
+ref::DplrKernelParams<T> cast(const ref::DplrKernelParams<S>& p) {
+  return {cast<T>(p.Lambda), cast<T>(p.P), cast<T>(p.Q), cast<T>(p.B), cast<T>(p.Ctilde), static_cast<T>(p.dt)};
+}
+template <class T, class S>
+LegsSystem<T> cast(const LegsSystem<S>& s) {
+  return {s.A.template cast<T>(), s.B.template cast<T>(), s.C.template cast<T>()};
+}
+
+CVector<double> complex_normal(Index n, SplitMix64& rng) {
+  CVector<double> v(static_cast<std::size_t>(n));
+  for (auto& x : v) x = {rng.normal(), rng.normal()};
+  return v;
+}
+
+/// The oracle of precision S: double judges float, Oracle judges double.
+template <class S>
+using OracleOf = std::conditional_t<std::is_same_v<S, float>, double, Oracle>;
+
+template <class S>
+Precision precision_of() {
+  return std::is_same_v<S, float> ? Precision::f32 : Precision::f64;
+}
+
+std::string sizes(Index channels, Index N, const char* len_name, Index len, std::uint64_t seed) {
+  std::ostringstream os;
+  os << "channels=" << channels << " N=" << N << " " << len_name << "=" << len << " seed=" << seed;
+  return os.str();
+}
+
+template <class S>
+ref::DplrKernelParams<S> legs_params(Index N, Index L, double dt, std::uint64_t seed) {
+  const auto sys = legs_system<S>(N, seed);
+  return ref::dplr_kernel_params<S>(sys.A, sys.B, sys.C, ref::legs_nplr<S>(N), static_cast<S>(dt), L);
+}
+
+}  // namespace
+
+template <class S>
+LegsSystem<S> legs_system(Index N, std::uint64_t seed) {
+  const auto legs = ref::hippo_transition<S>(ref::HippoMeasure::legs, N, ref::HippoConvention::paper);
+  LegsSystem<S> s{legs.A, legs.B, Matrix<S>(1, N)};
+  SplitMix64 rng(seed);
+  for (Index n = 0; n < N; ++n) s.C(0, n) = static_cast<S>(rng.normal());
+  return s;
+}
+template LegsSystem<float> legs_system(Index, std::uint64_t);
+template LegsSystem<double> legs_system(Index, std::uint64_t);
+template LegsSystem<Oracle> legs_system(Index, std::uint64_t);
+
+double dplr_identity_oracle(Index N, Index L, double dt, std::uint64_t seed) {
+  const auto sys = legs_system<Oracle>(N, seed);
+  const auto params = ref::dplr_kernel_params<Oracle>(sys.A, sys.B, sys.C, ref::legs_nplr<Oracle>(N), Oracle(dt), L);
+  const auto K_dplr = ref::s4_kernel_dplr(params, L);
+  const auto K_krylov = ref::krylov_kernel<Oracle>(sys.A, sys.B, sys.C, Oracle(dt), L);
+  return relative_error(K_dplr, K_krylov);
+}
+
+Measured reference_vs_oracle(Index N, Index L, double dt, std::uint64_t seed, std::string_view route) {
+  const auto sys = legs_system<double>(N, seed);
+  const auto sys_o = cast<Oracle>(sys);  // the oracle sees exactly the double inputs
+  const auto oracle = ref::krylov_kernel<Oracle>(sys_o.A, sys_o.B, sys_o.C, Oracle(dt), L);
+  std::vector<double> K;
+  std::string op;
+  if (route == "dplr") {
+    K = ref::s4_kernel_dplr(ref::dplr_kernel_params<double>(sys.A, sys.B, sys.C, ref::legs_nplr<double>(N), dt, L), L);
+    op = "dplr_kernel";
+  } else if (route == "krylov") {
+    K = ref::krylov_kernel<double>(sys.A, sys.B, sys.C, dt, L);
+    op = "krylov";
+  } else {
+    throw std::logic_error("reference_vs_oracle: unknown route " + std::string(route));
+  }
+  const auto& tol = tolerance(kMethod, op, Precision::f64, Backend::ref);
+  std::ostringstream os;
+  os << route << " f64 vs Oracle Krylov, LegS N=" << N << " L=" << L << " dt=" << dt << " seed=" << seed;
+  return {judge_absolute(tol, relative_error(K, oracle) / unit_roundoff<double>()), os.str()};
+}
+
+template <class S>
+NplrQuality nplr_quality(Index N) {
+  const auto nplr = ref::legs_nplr<S>(N);
+  const auto legs = ref::hippo_transition<S>(ref::HippoMeasure::legs, N, ref::HippoConvention::paper);
+  const ref::CMatrix<S> dense = ref::nplr_dense(nplr);
+  ref::CMatrix<S> A(N, N), I = ref::CMatrix<S>::Identity(N, N), VhV(N, N);
+  for (Index i = 0; i < N; ++i)
+    for (Index j = 0; j < N; ++j) {
+      A(i, j) = Complex<S>(legs.A(i, j), S(0));
+      Complex<S> s(0, 0);
+      for (Index k = 0; k < N; ++k) s += std::conj(nplr.V(k, i)) * nplr.V(k, j);
+      VhV(i, j) = s;
+    }
+  const double u = unit_roundoff<S>();
+  return {relative_error(dense, A) / u, relative_error(VhV, I) / u};
+}
+template NplrQuality nplr_quality<float>(Index);
+template NplrQuality nplr_quality<double>(Index);
+template NplrQuality nplr_quality<Oracle>(Index);
+
+Measured length_doubling(Index N, Index L, double dt, std::uint64_t seed) {
+  const auto K1 = ref::s4_kernel_dplr(legs_params<double>(N, L, dt, seed), L);
+  const auto K2 = ref::s4_kernel_dplr(legs_params<double>(N, 2 * L, dt, seed), 2 * L);
+  const double err_taps = relative_error(std::vector<double>(K2.begin(), K2.begin() + L), K1);
+  // C̃_{2L} = C(I − Ā^{2L}) = C̃_L (I + Ā^L), dense, in double
+  const auto sys = legs_system<double>(N, seed);
+  const auto d = ref::discretize<double>(sys.A, sys.B, dt, ref::Discretization::bilinear);
+  Matrix<double> AL = Matrix<double>::Identity(N, N);
+  for (Index j = 0; j < L; ++j) AL = AL * d.A;
+  const Matrix<double> I = Matrix<double>::Identity(N, N);
+  const Matrix<double> Ct_L = sys.C * (I - AL), Ct_2L = sys.C * (I - AL * AL);
+  const double err_ct = relative_error(Matrix<double>(Ct_L * (I + AL)), Ct_2L);
+  const auto& tol = tolerance(kMethod, "length_doubling", Precision::f64, Backend::ref);
+  std::ostringstream os;
+  os << "K_2L[:L] vs K_L " << err_taps / unit_roundoff<double>() << "u, C~_2L = C~_L(I + A^L) "
+     << err_ct / unit_roundoff<double>() << "u; LegS N=" << N << " L=" << L << " dt=" << dt;
+  return {judge_absolute(tol, std::max(err_taps, err_ct) / unit_roundoff<double>()), os.str()};
+}
+
+Measured step_vs_conv(Index N, Index L, double dt, std::uint64_t seed) {
+  const auto sys = legs_system<double>(N, seed);
+  SplitMix64 rng(seed ^ 0xabcdefULL);
+  std::vector<double> u(static_cast<std::size_t>(L));
+  for (auto& x : u) x = rng.normal();
+  const auto sys_o = cast<Oracle>(sys);
+  const auto y_oracle = ref::ssm_recurrence<Oracle>(sys_o.A, sys_o.B, sys_o.C, Oracle(dt), cast<Oracle>(u));
+  const auto y_step = ref::ssm_recurrence<double>(sys.A, sys.B, sys.C, dt, u);
+  const auto K = ref::s4_kernel_dplr(legs_params<double>(N, L, dt, seed), L);
+  const auto y_fft = ref::causal_conv_fft(K, u), y_direct = ref::causal_conv_direct(K, u);
+  const double uu = unit_roundoff<double>();
+  const double e_step = relative_error(y_step, y_oracle) / uu, e_fft = relative_error(y_fft, y_oracle) / uu,
+               e_dir = relative_error(y_direct, y_oracle) / uu;
+  const auto& tol = tolerance(kMethod, "step_vs_conv", Precision::f64, Backend::ref);
+  std::ostringstream os;
+  os << "vs Oracle recurrence: step " << e_step << "u, DPLR kernel * u by FFT " << e_fft << "u, direct " << e_dir
+     << "u; LegS N=" << N << " L=" << L << " dt=" << dt;
+  return {judge_absolute(tol, std::max({e_step, e_fft, e_dir})), os.str()};
+}
+
+std::vector<EigenPoint> eigendecomposition_curve(const std::vector<Index>& Ns, Index L, double dt,
+                                                 std::uint64_t seed) {
+  std::vector<EigenPoint> out;
+  for (Index N : Ns) {
+    const auto sys = legs_system<double>(N, seed);
+    const auto sys_o = cast<Oracle>(sys);
+    const auto oracle = ref::krylov_kernel<Oracle>(sys_o.A, sys_o.B, sys_o.C, Oracle(dt), L);
+    const auto naive = ref::eigendecomposition_kernel<double>(sys.A, sys.B, sys.C, dt, L);
+    const auto nplr =
+        ref::s4_kernel_dplr(ref::dplr_kernel_params<double>(sys.A, sys.B, sys.C, ref::legs_nplr<double>(N), dt, L), L);
+    out.push_back({N, relative_error(naive, oracle), relative_error(nplr, oracle)});
+  }
+  return out;
+}
+
+Measured s4d_vs_krylov(ref::S4dInit init, Index N, Index L, double dt, std::uint64_t seed) {
+  const auto Lambda = ref::s4d_eigenvalues<double>(init, N);
+  const CVector<double> B(static_cast<std::size_t>(N), Complex<double>(1, 0));
+  SplitMix64 rng(seed);
+  const auto C = complex_normal(N, rng);
+  const auto K = ref::s4d_kernel<double>(Lambda, B, C, dt, L);
+  Matrix<Oracle> A2, B2, C2;
+  ref::s4d_real_realization<Oracle>(cast<Oracle>(Lambda), cast<Oracle>(B), cast<Oracle>(C), A2, B2, C2);
+  const auto oracle = ref::krylov_kernel<Oracle>(A2, B2, C2, Oracle(dt), L, ref::Discretization::zoh);
+  const auto& tol = tolerance(kMethod, "s4d_kernel", Precision::f64, Backend::ref);
+  const char* names[] = {"S4D-Lin", "S4D-Inv", "S4D-Real"};
+  std::ostringstream os;
+  os << names[static_cast<int>(init)] << " Vandermonde f64 vs Oracle ZOH Krylov of the real 2N realization, N=" << N
+     << " L=" << L << " dt=" << dt;
+  return {judge_absolute(tol, relative_error(K, oracle) / unit_roundoff<double>()), os.str()};
+}
+
+namespace {
+
+struct CauchyInputs {
+  CVector<double> w, lambda, z;  // w, lambda: [channels, N]; z: [nodes]
+};
+
+CauchyInputs cauchy_inputs(Index channels, Index N, Index nodes, std::uint64_t seed) {
+  SplitMix64 rng(seed);
+  CauchyInputs in;
+  in.w = complex_normal(channels * N, rng);
+  const auto lin = ref::s4d_eigenvalues<double>(ref::S4dInit::lin, N);
+  for (Index c = 0; c < channels; ++c)
+    for (Index n = 0; n < N; ++n)  // λ = (S4D-Lin mode)·Δ/2 for a per-channel Δ ∈ [0.001, 0.1] (S4's scaled poles)
+      in.lambda.push_back(lin[static_cast<std::size_t>(n)] * (0.5 * std::exp(std::log(0.001) + rng.uniform() * std::log(100.0))));
+  for (Index k = 0; k < nodes; ++k)  // i·tan(πk/nodes)-like imaginary nodes plus a small real part ≥ 0
+    in.z.push_back({0.1 * rng.uniform(), std::tan(3.14159 * (static_cast<double>(k) + 0.5) / static_cast<double>(nodes) - 1.5707)});
+  return in;
+}
+
+template <class T>
+CVector<T> slice(const CVector<T>& v, Index c, Index n) {
+  return CVector<T>(v.begin() + c * n, v.begin() + (c + 1) * n);
+}
+
+}  // namespace
+
+Measured cauchy_reference_vs_oracle(Index N, Index nodes, std::uint64_t seed) {
+  const auto in = cauchy_inputs(1, N, nodes, seed);
+  const auto out = ref::cauchy_kernel<double>(in.w, in.lambda, in.z);
+  const auto oracle = ref::cauchy_kernel<Oracle>(cast<Oracle>(in.w), cast<Oracle>(in.lambda), cast<Oracle>(in.z));
+  const auto& tol = tolerance(kMethod, "cauchy", Precision::f64, Backend::ref);
+  return {judge_absolute(tol, relative_error(out, oracle) / unit_roundoff<double>()),
+          "Cauchy f64 vs Oracle, " + sizes(1, N, "nodes", nodes, seed)};
+}
+
+template <class S>
+Measured cpu_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64_t seed) {
+  using O = OracleOf<S>;
+  const auto in = cauchy_inputs(channels, N, nodes, seed);
+  const auto w = cast<S>(in.w), lambda = cast<S>(in.lambda), z = cast<S>(in.z);  // the problem, rounded to S
+  CVector<S> out(static_cast<std::size_t>(channels * nodes),
+                 Complex<S>(std::numeric_limits<S>::quiet_NaN(), std::numeric_limits<S>::quiet_NaN()));
+  cpu::cauchy_kernel(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);
+  CVector<O> oracle;
+  CVector<S> reference;
+  for (Index c = 0; c < channels; ++c) {
+    const auto o = ref::cauchy_kernel<O>(cast<O>(slice(w, c, N)), cast<O>(slice(lambda, c, N)), cast<O>(z));
+    const auto r = ref::cauchy_kernel<S>(slice(w, c, N), slice(lambda, c, N), z);
+    oracle.insert(oracle.end(), o.begin(), o.end());
+    reference.insert(reference.end(), r.begin(), r.end());
+  }
+  const double u = unit_roundoff<S>();
+  const auto& tol = tolerance(kMethod, "cauchy", precision_of<S>(), Backend::cpu);
+  return {judge_relative(tol, relative_error(out, oracle) / u, relative_error(reference, oracle) / u),
+          std::string("cpu Cauchy ") + (std::is_same_v<S, float> ? "f32 vs f64" : "f64 vs Oracle") + ", " +
+              sizes(channels, N, "nodes", nodes, seed)};
+}
+template Measured cpu_cauchy_vs_oracle<float>(Index, Index, Index, std::uint64_t);
+template Measured cpu_cauchy_vs_oracle<double>(Index, Index, Index, std::uint64_t);
+
+namespace {
+
+/// S4D modes per channel: z = e^{Δ_c λ_n}, w = C_n B̄_n (B = 1), Δ_c ∈ [0.001, 0.1] log-uniform, in double.
+void vandermonde_inputs(Index channels, Index N, std::uint64_t seed, ref::S4dInit init, CVector<double>& w,
+                        CVector<double>& z) {
+  SplitMix64 rng(seed);
+  const auto lambda = ref::s4d_eigenvalues<double>(init, N);
+  for (Index c = 0; c < channels; ++c) {
+    const double dt = std::exp(std::log(0.001) + rng.uniform() * std::log(100.0));
+    for (Index n = 0; n < N; ++n) {
+      const auto l = lambda[static_cast<std::size_t>(n)];
+      const auto zn = std::exp(dt * l);
+      z.push_back(zn);
+      w.push_back(Complex<double>(rng.normal(), rng.normal()) * (zn - 1.0) / l);
+    }
+  }
+}
+
+}  // namespace
+
+template <class S>
+Measured cpu_vandermonde_vs_oracle(Index channels, Index N, Index L, std::uint64_t seed, ref::S4dInit init) {
+  using O = OracleOf<S>;
+  CVector<double> wd, zd;
+  vandermonde_inputs(channels, N, seed, init, wd, zd);
+  const auto w = cast<S>(wd), z = cast<S>(zd);
+  std::vector<S> out(static_cast<std::size_t>(channels * L), std::numeric_limits<S>::quiet_NaN());
+  cpu::vandermonde_kernel(w.data(), z.data(), out.data(), channels, N, L);
+  std::vector<O> oracle;
+  std::vector<S> reference;
+  for (Index c = 0; c < channels; ++c) {
+    const auto o = ref::vandermonde_kernel<O>(cast<O>(slice(w, c, N)), cast<O>(slice(z, c, N)), L);
+    const auto r = ref::vandermonde_kernel<S>(slice(w, c, N), slice(z, c, N), L);
+    oracle.insert(oracle.end(), o.begin(), o.end());
+    reference.insert(reference.end(), r.begin(), r.end());
+  }
+  const double u = unit_roundoff<S>();
+  const auto& tol = tolerance(kMethod, "vandermonde", precision_of<S>(), Backend::cpu);
+  return {judge_relative(tol, relative_error(out, oracle) / u, relative_error(reference, oracle) / u),
+          std::string("cpu Vandermonde ") + (std::is_same_v<S, float> ? "f32 vs f64" : "f64 vs Oracle") + ", " +
+              sizes(channels, N, "L", L, seed)};
+}
+template Measured cpu_vandermonde_vs_oracle<float>(Index, Index, Index, std::uint64_t, ref::S4dInit);
+template Measured cpu_vandermonde_vs_oracle<double>(Index, Index, Index, std::uint64_t, ref::S4dInit);
+
+template <class S>
+Measured cpu_s4_vs_oracle(Index channels, Index N, Index L, std::uint64_t seed) {
+  using O = OracleOf<S>;
+  const auto nplr = ref::legs_nplr<double>(N);
+  SplitMix64 rng(seed);
+  std::vector<ref::DplrKernelParams<S>> params;
+  CVector<S> Lambda, P, Q, B, Ct;
+  std::vector<S> dt;
+  for (Index c = 0; c < channels; ++c) {
+    const double dtc = std::exp(std::log(0.001) + rng.uniform() * std::log(100.0));
+    const auto sys = legs_system<double>(N, seed + 1000 * static_cast<std::uint64_t>(c));
+    params.push_back(cast<S>(ref::dplr_kernel_params<double>(sys.A, sys.B, sys.C, nplr, dtc, L)));
+    const auto& p = params.back();
+    Lambda.insert(Lambda.end(), p.Lambda.begin(), p.Lambda.end());
+    P.insert(P.end(), p.P.begin(), p.P.end());
+    Q.insert(Q.end(), p.Q.begin(), p.Q.end());
+    B.insert(B.end(), p.B.begin(), p.B.end());
+    Ct.insert(Ct.end(), p.Ctilde.begin(), p.Ctilde.end());
+    dt.push_back(p.dt);
+  }
+  std::vector<S> out(static_cast<std::size_t>(channels * L), std::numeric_limits<S>::quiet_NaN());
+  cpu::s4_kernel_dplr(Lambda.data(), P.data(), Q.data(), B.data(), Ct.data(), dt.data(), out.data(), channels, N, L);
+  std::vector<O> oracle;
+  std::vector<S> reference;
+  for (const auto& p : params) {
+    const auto o = ref::s4_kernel_dplr<O>(cast<O>(p), L);
+    const auto r = ref::s4_kernel_dplr<S>(p, L);
+    oracle.insert(oracle.end(), o.begin(), o.end());
+    reference.insert(reference.end(), r.begin(), r.end());
+  }
+  const double u = unit_roundoff<S>();
+  const auto& tol = tolerance(kMethod, "s4_kernel", precision_of<S>(), Backend::cpu);
+  return {judge_relative(tol, relative_error(out, oracle) / u, relative_error(reference, oracle) / u),
+          std::string("cpu S4 DPLR kernel ") + (std::is_same_v<S, float> ? "f32 vs f64" : "f64 vs Oracle") +
+              ", LegS " + sizes(channels, N, "L", L, seed)};
+}
+template Measured cpu_s4_vs_oracle<float>(Index, Index, Index, std::uint64_t);
+template Measured cpu_s4_vs_oracle<double>(Index, Index, Index, std::uint64_t);
+
+Measured cuda_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64_t seed) {
+  const auto in = cauchy_inputs(channels, N, nodes, seed);
+  const auto w = cast<float>(in.w), lambda = cast<float>(in.lambda), z = cast<float>(in.z);
+  CVector<float> out(static_cast<std::size_t>(channels * nodes),
+                     Complex<float>(std::numeric_limits<float>::quiet_NaN(), 0.0f));
+  cuda::cauchy_kernel(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);
+  CVector<double> oracle;
+  CVector<float> reference;
+  for (Index c = 0; c < channels; ++c) {
+    const auto o = ref::cauchy_kernel<double>(cast<double>(slice(w, c, N)), cast<double>(slice(lambda, c, N)), cast<double>(z));
+    const auto r = ref::cauchy_kernel<float>(slice(w, c, N), slice(lambda, c, N), z);
+    oracle.insert(oracle.end(), o.begin(), o.end());
+    reference.insert(reference.end(), r.begin(), r.end());
+  }
+  const double u = unit_roundoff<float>();
+  const auto& tol = tolerance(kMethod, "cauchy", Precision::f32, Backend::cuda);
+  return {judge_relative(tol, relative_error(out, oracle) / u, relative_error(reference, oracle) / u),
+          "cuda Cauchy f32 vs f64, " + sizes(channels, N, "nodes", nodes, seed)};
+}
+
+Measured cuda_vandermonde_vs_oracle(Index channels, Index N, Index L, std::uint64_t seed) {
+  CVector<double> wd, zd;
+  vandermonde_inputs(channels, N, seed, ref::S4dInit::lin, wd, zd);
+  const auto w = cast<float>(wd), z = cast<float>(zd);
+  std::vector<float> out(static_cast<std::size_t>(channels * L), std::numeric_limits<float>::quiet_NaN());
+  cuda::vandermonde_kernel(w.data(), z.data(), out.data(), channels, N, L);
+  std::vector<double> oracle;
+  std::vector<float> reference;
+  for (Index c = 0; c < channels; ++c) {
+    const auto o = ref::vandermonde_kernel<double>(cast<double>(slice(w, c, N)), cast<double>(slice(z, c, N)), L);
+    const auto r = ref::vandermonde_kernel<float>(slice(w, c, N), slice(z, c, N), L);
+    oracle.insert(oracle.end(), o.begin(), o.end());
+    reference.insert(reference.end(), r.begin(), r.end());
+  }
+  const double u = unit_roundoff<float>();
+  const auto& tol = tolerance(kMethod, "vandermonde", Precision::f32, Backend::cuda);
+  return {judge_relative(tol, relative_error(out, oracle) / u, relative_error(reference, oracle) / u),
+          "cuda Vandermonde f32 vs f64, " + sizes(channels, N, "L", L, seed)};
+}
+
+}  // namespace seqref::verify::s4
