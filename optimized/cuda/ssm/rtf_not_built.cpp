@@ -1,12 +1,7 @@
-// seqref built without CUDA: seqref::cuda::rtf_kernel (seqref/opt/ssm/rtf.hpp) exists and throws.
+// ssm/rtf without CUDA: the entry points throw (see optimized/cuda/not_built.hpp).
+#include "../not_built.hpp"
 #include "seqref/opt/ssm/rtf.hpp"
 
-#include "../not_built.hpp"
-
 namespace seqref::cuda {
-
-void rtf_kernel(const float*, const float*, float*, Index, Index, Index) {
-  detail::not_built("seqref::cuda::rtf_kernel");
-}
-
+void rtf_kernel(const float*, const float*, float*, Index, Index, Index) { detail::not_built("seqref::cuda::rtf_kernel"); }
 }  // namespace seqref::cuda

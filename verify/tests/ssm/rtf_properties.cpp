@@ -155,16 +155,18 @@ Measured recurrence_vs_dense_powers(Index N, Index L, double rho, std::uint64_t 
   // Each step forms w_t = u_t − Σ a_i w_{t−i}: its rounding is relative to Σ|a_i||w_{t−i}| (factor 1 + ‖a‖₁, up
   // to Π(1 + |p_i|)); then y_t = Σ b_i w_{t−i+1} maps an error in w to ‖b‖₁ times it, relative to ‖h‖ — and w (the
   // response of 1/A alone) can be far larger than h = B/A when nearby poles make it grow like t^{N−1}ρ^t.
-  // κ = (1 + ‖a‖₁)·‖b‖₁·‖w‖₂/‖h‖₂.
+  // The rounding ε_s made at step s then propagates through the rest of the recurrence as ε * w (w_0 = 1), so by
+  // Young's inequality ‖δw‖₂ <= ‖w‖₁‖ε‖₂ with ‖ε‖₂ <= u(1 + ‖a‖₁)‖w‖₂.
+  // κ = (1 + ‖a‖₁)·‖b‖₁·‖w‖₁·‖w‖₂/‖h‖₂.
   double a1 = 1, b1 = 0;
   for (double ai : c.a) a1 += std::abs(ai);
   for (double bi : c.b) b1 += std::abs(bi);
   std::vector<Oracle> e1(c.b.size(), Oracle(0));
   e1[0] = 1;
   const auto w = ref::dense_kernel(ref::rtf_companion(co.a, e1), L);
-  Oracle w2 = 0, h2 = 0;
-  for (Index k = 0; k < L; ++k) w2 += w[k] * w[k], h2 += dense[k] * dense[k];
-  const double kappa = a1 * b1 * static_cast<double>(sqrt(w2 / h2));
+  Oracle w1 = 0, w2 = 0, h2 = 0;
+  for (Index k = 0; k < L; ++k) w1 += abs(w[k]), w2 += w[k] * w[k], h2 += dense[k] * dense[k];
+  const double kappa = a1 * b1 * static_cast<double>(w1 * sqrt(w2 / h2));
   const double err = relative_error(h, dense) / u64();
   return {judge_absolute(tolerance(kMethod, "recurrence", Precision::f64, Backend::ref), err / kappa),
           describe("eq.(3) recurrence f64 vs companion dense powers (Oracle), error/kappa", N, L, rho, seed) +
