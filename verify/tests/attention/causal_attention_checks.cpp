@@ -2,6 +2,7 @@
 // sizes. Each check says what it compares; errors are in units of u of the precision under test.
 
 #include "verify/support/error.hpp"
+#include "verify/support/outcome.hpp"
 #include "verify/support/registry.hpp"
 #include "verify/support/timing.hpp"
 #include "verify/tests/attention/causal_attention_properties.hpp"
@@ -13,35 +14,20 @@ namespace {
 
 const std::string method(kMethod);
 
-CheckOutcome from(const Measured& m) {
-  CheckOutcome o;
-  o.error_u = m.verdict.err_u;
-  o.bound_u = m.verdict.bound_u;
-  o.pass = m.verdict.pass;
-  o.detail = m.detail;
-  if (m.verdict.ref_err_u > 0) o.detail += "; reference error " + std::to_string(m.verdict.ref_err_u) + "u";
-  return o;
-}
 
-CheckOutcome from(const Exactness& e) {
-  CheckOutcome o;
-  o.pass = e.pass;
-  o.detail = (e.pass ? "bit-identical: " : "NOT bit-identical: ") + e.detail;
-  return o;
-}
 
 SEQREF_REGISTER_CHECK(method, "eq.(1) materialized scores vs Oracle", "ref",
-                      [] { return from(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 1, "forward")); });
+                      [] { return outcome_of(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 1, "forward")); });
 SEQREF_REGISTER_CHECK(method, "eq.(2) RNN form (online softmax) vs Oracle", "ref",
-                      [] { return from(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 2, "rnn")); });
+                      [] { return outcome_of(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 2, "rnn")); });
 SEQREF_REGISTER_CHECK(method, "eq.(2) in the post's order j=i..1 vs Oracle", "ref",
-                      [] { return from(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 3, "rnn_reverse")); });
+                      [] { return outcome_of(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 3, "rnn_reverse")); });
 SEQREF_REGISTER_CHECK(method, "eq.(2) in a random order vs Oracle", "ref",
-                      [] { return from(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 4, "rnn_random")); });
+                      [] { return outcome_of(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 4, "rnn_random")); });
 SEQREF_REGISTER_CHECK(method, "KV-cached decode = prefill rows, vs Oracle", "ref",
-                      [] { return from(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 5, "decode")); });
+                      [] { return outcome_of(reference_vs_oracle({2, 64, 16, 16}, Values::normal, 5, "decode")); });
 SEQREF_REGISTER_CHECK(method, "f32 reference vs f64", "ref",
-                      [] { return from(reference_f32_vs_f64({4, 1000, 64, 64}, Values::normal, 6)); });
+                      [] { return outcome_of(reference_f32_vs_f64({4, 1000, 64, 64}, Values::normal, 6)); });
 SEQREF_REGISTER_CHECK(method, "cached = full recompute = O(1)-space tokens (3 layers)", "ref", [] {
   const auto g = generation_paths_agree(3, 3, 16, 7);
   CheckOutcome o;
@@ -52,7 +38,7 @@ SEQREF_REGISTER_CHECK(method, "cached = full recompute = O(1)-space tokens (3 la
 
 SEQREF_REGISTER_CHECK(method, "flash forward f32 vs f64 oracle (T=1000, d=64, 4 heads)", "cpu", [] {
   const Shape s{4, 1000, 64, 64};
-  auto o = from(cpu_vs_oracle<float>(s, Values::normal, 8));
+  auto o = outcome_of(cpu_vs_oracle<float>(s, Values::normal, 8));
   // speedup: the f32 reference (eq. 1) over the f32 cpu kernel on the same inputs, median of 3
   const auto in = make_attention_inputs<float>(s.heads, s.len, s.head_dim, s.value_dim, Values::normal, 8);
   Tensor3<float> out(s.heads, s.len, s.value_dim);
@@ -62,24 +48,20 @@ SEQREF_REGISTER_CHECK(method, "flash forward f32 vs f64 oracle (T=1000, d=64, 4 
   return o;
 });
 SEQREF_REGISTER_CHECK(method, "flash forward f64 vs Oracle (T=129, d=32, 2 heads)", "cpu",
-                      [] { return from(cpu_vs_oracle<double>({2, 129, 32, 32}, Values::normal, 9, {64, 128})); });
+                      [] { return outcome_of(cpu_vs_oracle<double>({2, 129, 32, 32}, Values::normal, 9, {64, 128})); });
 SEQREF_REGISTER_CHECK(method, "causality: rows <= t unchanged by inputs after t", "cpu",
-                      [] { return from(causality<float>(Impl::cpu, {4, 1000, 64, 64}, Values::normal, 10)); });
+                      [] { return outcome_of(causality<float>(Impl::cpu, {4, 1000, 64, 64}, Values::normal, 10)); });
 SEQREF_REGISTER_CHECK(method, "logit-shift invariance (integer logits, shifts to 2^20)", "cpu",
-                      [] { return from(logit_shift_invariance<float>(Impl::cpu, {2, 300, 64, 64}, 11)); });
+                      [] { return outcome_of(logit_shift_invariance<float>(Impl::cpu, {2, 300, 64, 64}, 11)); });
 SEQREF_REGISTER_CHECK(method, "extreme logits (~1e4): finite, convex", "cpu",
-                      [] { return from(extreme_logits_bounded<float>(Impl::cpu, {2, 1000, 64, 64}, 12)); });
+                      [] { return outcome_of(extreme_logits_bounded<float>(Impl::cpu, {2, 1000, 64, 64}, 12)); });
 SEQREF_REGISTER_CHECK(method, "same bits with 1 thread and all threads", "cpu", [] {
-  return from(thread_count_independence<float>({4, 1000, 64, 64}, Values::normal, 13, {}));
+  return outcome_of(thread_count_independence<float>({4, 1000, 64, 64}, Values::normal, 13, {}));
 });
 
 CheckOutcome cuda_check(bool bf16) {
-  if (!cuda::available()) {
-    CheckOutcome o;
-    o.skipped = cuda::built() ? "no CUDA device" : "CUDA not built";
-    return o;
-  }
-  return from(cuda_vs_oracle({4, 1000, 64, 64}, Values::normal, 14, bf16));
+  if (!cuda::available()) return cuda_skipped();
+  return outcome_of(cuda_vs_oracle({4, 1000, 64, 64}, Values::normal, 14, bf16));
 }
 SEQREF_REGISTER_CHECK(method, "flash forward fp32 vs f64 oracle", "cuda", [] { return cuda_check(false); },
                       "CausalAttentionCuda");

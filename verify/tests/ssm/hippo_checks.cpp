@@ -1,6 +1,7 @@
 // `seqref report` checks for ssm/hippo: the property functions of the test suites at default sizes. Errors are in
 // units of u of the precision under test.
 
+#include "verify/support/outcome.hpp"
 #include "verify/support/registry.hpp"
 #include "verify/support/timing.hpp"
 #include "verify/support/inputs.hpp"
@@ -13,18 +14,9 @@ namespace {
 
 const std::string method(kMethod);
 
-CheckOutcome from(const Measured& m) {
-  CheckOutcome o;
-  o.error_u = m.verdict.err_u;
-  o.bound_u = m.verdict.bound_u;
-  o.pass = m.verdict.pass;
-  o.detail = m.detail;
-  if (m.verdict.ref_err_u > 0) o.detail += "; reference error " + std::to_string(m.verdict.ref_err_u) + "u";
-  return o;
-}
 
 SEQREF_REGISTER_CHECK(method, "A, B of every (measure, convention) vs Oracle", "ref",
-                      [] { return from(transition_vs_oracle(32)); });
+                      [] { return outcome_of(transition_vs_oracle(32)); });
 SEQREF_REGISTER_CHECK(method, "LegS A + vv'/2 + I/2 skew (N = 257)", "ref", [] {
   CheckOutcome o;
   o.error_u = legs_skew_defect_u(257);
@@ -34,12 +26,12 @@ SEQREF_REGISTER_CHECK(method, "LegS A + vv'/2 + I/2 skew (N = 257)", "ref", [] {
   return o;
 });
 SEQREF_REGISTER_CHECK(method, "O(N) solve of (I - lambda A)z = v vs dense (Oracle)", "ref",
-                      [] { return from(legs_solve_vs_dense(129, 1.0 / 2048, 1)); });
+                      [] { return outcome_of(legs_solve_vs_dense(129, 1.0 / 2048, 1)); });
 SEQREF_REGISTER_CHECK(method, "LegS bilinear memory vs Oracle", "ref", [] {
-  return from(legs_online_vs_oracle(32, 500, ref::LegsScheme::bilinear, ref::LegsWeight::inverse_k, 2));
+  return outcome_of(legs_online_vs_oracle(32, 500, ref::LegsScheme::bilinear, ref::LegsWeight::inverse_k, 2));
 });
 SEQREF_REGISTER_CHECK(method, "LegS timescale invariance (dt = 1e-3 vs 1)", "ref", [] {
-  return from(timescale_invariance(16, 300, 1e-3, ref::LegsScheme::bilinear, ref::LegsWeight::log_ratio, 3));
+  return outcome_of(timescale_invariance(16, 300, 1e-3, ref::LegsScheme::bilinear, ref::LegsWeight::log_ratio, 3));
 });
 SEQREF_REGISTER_CHECK(method, "LegT reconstruction error decreases in N (post's signal)", "ref", [] {
   const auto rows = reconstruction_experiment(ref::HippoMeasure::legt, {4, 8, 16, 32}, 1000);
@@ -55,7 +47,7 @@ SEQREF_REGISTER_CHECK(method, "LegT reconstruction error decreases in N (post's 
 });
 
 SEQREF_REGISTER_CHECK(method, "LegS online f32 vs f64 oracle (C = 64, L = 1024, N = 64)", "cpu", [] {
-  auto o = from(cpu_vs_oracle<float>(64, 1024, 64, false, 4));
+  auto o = outcome_of(cpu_vs_oracle<float>(64, 1024, 64, false, 4));
   const Tensor3<float> u = make_tensor<float>(64, 1024, 1, Values::normal, 4);
   Tensor3<float> out(64, 1024, 64);
   const double t_ref = median_seconds([&] {
@@ -68,17 +60,13 @@ SEQREF_REGISTER_CHECK(method, "LegS online f32 vs f64 oracle (C = 64, L = 1024, 
   return o;
 });
 SEQREF_REGISTER_CHECK(method, "LegS online f64 vs Oracle (C = 9, L = 200, N = 17)", "cpu",
-                      [] { return from(cpu_vs_oracle<double>(9, 200, 17, true, 5)); });
+                      [] { return outcome_of(cpu_vs_oracle<double>(9, 200, 17, true, 5)); });
 
 SEQREF_REGISTER_CHECK(
     method, "LegS online fp32 vs f64 oracle", "cuda",
     [] {
-      if (!cuda::available()) {
-        CheckOutcome o;
-        o.skipped = cuda::built() ? "no CUDA device" : "CUDA not built";
-        return o;
-      }
-      return from(cuda_vs_oracle(1000, 1024, 64, false, 6));
+      if (!cuda::available()) return cuda_skipped();
+      return outcome_of(cuda_vs_oracle(1000, 1024, 64, false, 6));
     },
     "HippoCuda");
 

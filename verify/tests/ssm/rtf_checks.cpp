@@ -1,6 +1,7 @@
 // `seqref report` checks for ssm/rtf (and the shared FFTs it is built on): the property functions of the test
 // suites at default sizes. Errors are in units of u of the precision under test.
 
+#include "verify/support/outcome.hpp"
 #include "verify/support/registry.hpp"
 #include "verify/support/timing.hpp"
 #include "verify/tests/ssm/fft_properties.hpp"
@@ -13,16 +14,6 @@ namespace {
 
 const std::string method(kMethod);
 
-template <class M>
-CheckOutcome from(const M& m) {
-  CheckOutcome o;
-  o.error_u = m.verdict.err_u;
-  o.bound_u = m.verdict.bound_u;
-  o.pass = m.verdict.pass;
-  o.detail = m.detail;
-  if (m.verdict.ref_err_u > 0) o.detail += "; reference error " + std::to_string(m.verdict.ref_err_u) + "u";
-  return o;
-}
 
 CheckOutcome identity(double err_u, double bound_u, std::string detail) {
   CheckOutcome o;
@@ -33,22 +24,17 @@ CheckOutcome identity(double err_u, double bound_u, std::string detail) {
   return o;
 }
 
-CheckOutcome cuda_skipped() {
-  CheckOutcome o;
-  o.skipped = cuda::built() ? "no CUDA device" : "CUDA backend not built";
-  return o;
-}
 
 // ---- tier 2 ----------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "eq.(2) FFT kernel vs Oracle (error/kappa)", "ref",
-                      [] { return from(kernel_vs_oracle(8, 256, 0.9, 1)); });
+                      [] { return outcome_of(kernel_vs_oracle(8, 256, 0.9, 1)); });
 SEQREF_REGISTER_CHECK(method, "FFT kernel = aliased companion recurrence (error/kappa)", "ref",
-                      [] { return from(kernel_vs_aliased_recurrence(8, 100, 0.9, 2)); });
+                      [] { return outcome_of(kernel_vs_aliased_recurrence(8, 100, 0.9, 2)); });
 SEQREF_REGISTER_CHECK(method, "companion recurrence = dense powers (error/kappa)", "ref",
-                      [] { return from(recurrence_vs_dense_powers(8, 256, 0.9, 3)); });
-SEQREF_REGISTER_CHECK(method, "a = 0 gives the FIR filter b", "ref", [] { return from(fir_kernel(16, 64, 4)); });
+                      [] { return outcome_of(recurrence_vs_dense_powers(8, 256, 0.9, 3)); });
+SEQREF_REGISTER_CHECK(method, "a = 0 gives the FIR filter b", "ref", [] { return outcome_of(fir_kernel(16, 64, 4)); });
 SEQREF_REGISTER_CHECK(method, "dense (A,B,C~) -> (a,b) reproduces C A^k B (f64, N=4)", "ref",
-                      [] { return from(dense_conversion_vs_oracle(4, 64, 0.9, 5)); });
+                      [] { return outcome_of(dense_conversion_vs_oracle(4, 64, 0.9, 5)); });
 SEQREF_REGISTER_CHECK(method, "dense -> (a,b) -> kernel = C A^k B at Oracle (N=8)", "ref", [] {
   return identity(dense_conversion_identity_u(8, 64, 0.9, 6), 1e-20, "identity of eqs.(4)-(5) at 50 digits, in u of f64");
 });
@@ -56,13 +42,13 @@ SEQREF_REGISTER_CHECK(method, "similarity invariance of (a,b) at Oracle (N=6)", 
   return identity(similarity_invariance_u(6, 0.9, 7), 1e-20, "(a,b) of T^-1AT, T^-1B, CT vs of A, B, C; in u of f64");
 });
 SEQREF_REGISTER_CHECK(method, "similarity invariance of (a,b) in f64 (N=5)", "ref",
-                      [] { return from(similarity_invariance_double(5, 0.9, 8)); });
+                      [] { return outcome_of(similarity_invariance_double(5, 0.9, 8)); });
 
 // ---- tier 3: cpu -------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "cpu kernel f64 vs Oracle (3 channels, N=16, L=100)", "cpu",
-                      [] { return from(cpu_vs_oracle<double>(3, 16, 100, 0.9, 9)); });
+                      [] { return outcome_of(cpu_vs_oracle<double>(3, 16, 100, 0.9, 9)); });
 SEQREF_REGISTER_CHECK(method, "cpu kernel f32 vs f64 (64 channels, N=16, L=4096)", "cpu", [] {
-  auto o = from(cpu_vs_oracle<float>(64, 16, 4096, 0.9, 10));
+  auto o = outcome_of(cpu_vs_oracle<float>(64, 16, 4096, 0.9, 10));
   // speedup: the f32 reference (eq. 2 per channel) over the cpu kernel (all channels), median of 3
   const Index channels = 64, N = 16, L = 4096;
   std::vector<float> a, b;
@@ -81,27 +67,27 @@ SEQREF_REGISTER_CHECK(method, "cpu kernel f32 vs f64 (64 channels, N=16, L=4096)
   return o;
 });
 SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=97, Bluestein)", "cpu",
-                      [] { return from(ssm_fft::cpu_dft_vs_oracle<double>(3, 97, false, 11)); });
+                      [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(3, 97, false, 11)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=96, inverse)", "cpu",
-                      [] { return from(ssm_fft::cpu_dft_vs_oracle<double>(3, 96, true, 12)); });
+                      [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(3, 96, true, 12)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f32 vs f64 (n=3072)", "cpu",
-                      [] { return from(ssm_fft::cpu_dft_vs_oracle<float>(4, 3072, false, 13)); });
+                      [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<float>(4, 3072, false, 13)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu causal_conv f64 vs Oracle direct sum (L=257)", "cpu",
-                      [] { return from(ssm_fft::cpu_causal_conv_vs_oracle<double>(2, 257, 14)); });
+                      [] { return outcome_of(ssm_fft::cpu_causal_conv_vs_oracle<double>(2, 257, 14)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu causal_conv f32 vs f64 direct sum (L=1000)", "cpu",
-                      [] { return from(ssm_fft::cpu_causal_conv_vs_oracle<float>(4, 1000, 15)); });
+                      [] { return outcome_of(ssm_fft::cpu_causal_conv_vs_oracle<float>(4, 1000, 15)); });
 
 // ---- tier 3: cuda ------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(
     method, "cuda kernel f32 vs f64 (8 channels, N=16, L=4096)", "cuda",
-    [] { return cuda::available() ? from(cuda_vs_oracle(8, 16, 4096, 0.9, 16)) : cuda_skipped(); }, "RtfCuda");
+    [] { return cuda::available() ? outcome_of(cuda_vs_oracle(8, 16, 4096, 0.9, 16)) : cuda_skipped(); }, "RtfCuda");
 SEQREF_REGISTER_CHECK(
     method, "fft: cuda dft_batched f32 vs f64 (n=3072)", "cuda",
-    [] { return cuda::available() ? from(ssm_fft::cuda_dft_vs_oracle(4, 3072, false, 17)) : cuda_skipped(); },
+    [] { return cuda::available() ? outcome_of(ssm_fft::cuda_dft_vs_oracle(4, 3072, false, 17)) : cuda_skipped(); },
     "FftCuda");
 SEQREF_REGISTER_CHECK(
     method, "fft: cuda causal_conv f32 vs f64 (L=1000)", "cuda",
-    [] { return cuda::available() ? from(ssm_fft::cuda_causal_conv_vs_oracle(4, 1000, 18)) : cuda_skipped(); },
+    [] { return cuda::available() ? outcome_of(ssm_fft::cuda_causal_conv_vs_oracle(4, 1000, 18)) : cuda_skipped(); },
     "FftCuda");
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `seqref report` checks for ssm/s4: the property functions of the test suites at default sizes (well under 15 s
 // in all). Errors are in units of u of the precision under test.
 
+#include "verify/support/outcome.hpp"
 #include "verify/support/registry.hpp"
 #include "verify/support/timing.hpp"
 #include "verify/tests/ssm/s4_properties.hpp"
@@ -14,15 +15,6 @@ namespace {
 
 const std::string method(kMethod);
 
-CheckOutcome from(const Measured& m) {
-  CheckOutcome o;
-  o.error_u = m.verdict.err_u;
-  o.bound_u = m.verdict.bound_u;
-  o.pass = m.verdict.pass;
-  o.detail = m.detail;
-  if (m.verdict.ref_err_u > 0) o.detail += "; reference error " + std::to_string(m.verdict.ref_err_u) + "u";
-  return o;
-}
 
 SEQREF_REGISTER_CHECK(method, "DPLR/Woodbury/Cauchy/iDFT kernel = Krylov powers at Oracle precision (odd+even L)",
                       "ref", [] {
@@ -35,19 +27,19 @@ SEQREF_REGISTER_CHECK(method, "DPLR/Woodbury/Cauchy/iDFT kernel = Krylov powers 
                         return o;
                       });
 SEQREF_REGISTER_CHECK(method, "S4 DPLR kernel f64 vs Oracle Krylov (N=32, L=256)", "ref",
-                      [] { return from(reference_vs_oracle(32, 256, 0.05, 2, "dplr")); });
+                      [] { return outcome_of(reference_vs_oracle(32, 256, 0.05, 2, "dplr")); });
 SEQREF_REGISTER_CHECK(method, "S4 DPLR kernel f64 vs Oracle Krylov, odd L (N=16, L=255)", "ref",
-                      [] { return from(reference_vs_oracle(16, 255, 0.05, 3, "dplr")); });
+                      [] { return outcome_of(reference_vs_oracle(16, 255, 0.05, 3, "dplr")); });
 SEQREF_REGISTER_CHECK(method, "length doubling: K_2L[:L] = K_L", "ref",
-                      [] { return from(length_doubling(16, 100, 0.05, 4)); });
+                      [] { return outcome_of(length_doubling(16, 100, 0.05, 4)); });
 SEQREF_REGISTER_CHECK(method, "step (recurrent) mode = convolution mode", "ref",
-                      [] { return from(step_vs_conv(16, 128, 0.05, 5)); });
+                      [] { return outcome_of(step_vs_conv(16, 128, 0.05, 5)); });
 SEQREF_REGISTER_CHECK(method, "S4D-Lin Vandermonde (ZOH) = Krylov of the real realization", "ref",
-                      [] { return from(s4d_vs_krylov(ref::S4dInit::lin, 8, 200, 0.01, 6)); });
+                      [] { return outcome_of(s4d_vs_krylov(ref::S4dInit::lin, 8, 200, 0.01, 6)); });
 SEQREF_REGISTER_CHECK(method, "S4D-Inv Vandermonde (ZOH) = Krylov of the real realization", "ref",
-                      [] { return from(s4d_vs_krylov(ref::S4dInit::inv, 8, 200, 0.01, 7)); });
+                      [] { return outcome_of(s4d_vs_krylov(ref::S4dInit::inv, 8, 200, 0.01, 7)); });
 SEQREF_REGISTER_CHECK(method, "Cauchy kernel f64 vs Oracle", "ref",
-                      [] { return from(cauchy_reference_vs_oracle(64, 256, 8)); });
+                      [] { return outcome_of(cauchy_reference_vs_oracle(64, 256, 8)); });
 SEQREF_REGISTER_CHECK(method, "naive eigendecomposition of LegS degrades with N, NPLR does not", "ref", [] {
   const auto curve = eigendecomposition_curve({4, 16, 32}, 128, 0.05, 9);
   CheckOutcome o;
@@ -60,7 +52,7 @@ SEQREF_REGISTER_CHECK(method, "naive eigendecomposition of LegS degrades with N,
 });
 
 SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64 (64 channels, N=64, 4096 nodes)", "cpu", [] {
-  auto o = from(cpu_cauchy_vs_oracle<float>(8, 64, 4096, 10));
+  auto o = outcome_of(cpu_cauchy_vs_oracle<float>(8, 64, 4096, 10));
   // speedup: the f32 reference (per channel) over the cpu kernel, same inputs
   const Index channels = 64, N = 64, nodes = 4096;
   std::vector<std::complex<float>> w(channels * N, {0.3f, -0.2f}), lambda(channels * N), z(nodes), out(channels * nodes);
@@ -74,23 +66,19 @@ SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64 (64 channels, N=64, 4096
   return o;
 });
 SEQREF_REGISTER_CHECK(method, "Cauchy kernel f64 vs Oracle", "cpu",
-                      [] { return from(cpu_cauchy_vs_oracle<double>(2, 16, 130, 11)); });
+                      [] { return outcome_of(cpu_cauchy_vs_oracle<double>(2, 16, 130, 11)); });
 SEQREF_REGISTER_CHECK(method, "Vandermonde kernel f32 vs f64 (S4D-Lin, L=4096)", "cpu",
-                      [] { return from(cpu_vandermonde_vs_oracle<float>(4, 64, 4096, 12)); });
+                      [] { return outcome_of(cpu_vandermonde_vs_oracle<float>(4, 64, 4096, 12)); });
 SEQREF_REGISTER_CHECK(method, "Vandermonde kernel f64 vs Oracle", "cpu",
-                      [] { return from(cpu_vandermonde_vs_oracle<double>(2, 8, 200, 13)); });
+                      [] { return outcome_of(cpu_vandermonde_vs_oracle<double>(2, 8, 200, 13)); });
 SEQREF_REGISTER_CHECK(method, "S4 DPLR kernel path f32 vs f64 (LegS N=32, L=1024)", "cpu",
-                      [] { return from(cpu_s4_vs_oracle<float>(4, 32, 1024, 14)); });
+                      [] { return outcome_of(cpu_s4_vs_oracle<float>(4, 32, 1024, 14)); });
 SEQREF_REGISTER_CHECK(method, "S4 DPLR kernel path f64 vs Oracle (N=8, L=64)", "cpu",
-                      [] { return from(cpu_s4_vs_oracle<double>(2, 8, 64, 15)); });
+                      [] { return outcome_of(cpu_s4_vs_oracle<double>(2, 8, 64, 15)); });
 
 CheckOutcome cuda_check(bool cauchy) {
-  if (!cuda::available()) {
-    CheckOutcome o;
-    o.skipped = cuda::built() ? "no CUDA device" : "CUDA not built";
-    return o;
-  }
-  return from(cauchy ? cuda_cauchy_vs_oracle(8, 64, 4096, 16) : cuda_vandermonde_vs_oracle(8, 64, 4096, 17));
+  if (!cuda::available()) return cuda_skipped();
+  return outcome_of(cauchy ? cuda_cauchy_vs_oracle(8, 64, 4096, 16) : cuda_vandermonde_vs_oracle(8, 64, 4096, 17));
 }
 SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64", "cuda", [] { return cuda_check(true); }, "S4Cuda");
 SEQREF_REGISTER_CHECK(method, "Vandermonde kernel f32 vs f64", "cuda", [] { return cuda_check(false); }, "S4Cuda");
