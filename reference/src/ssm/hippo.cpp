@@ -257,6 +257,23 @@ ComplexSystem<S> fourier_post_complex(Index M) {
 }
 
 template <class S>
+ComplexSystem<S> fout_post_complex(Index M, S window) {
+  constexpr std::string_view fn = "seqref::ref::fout_post_complex";
+  require(M >= 0, fn, "M must be >= 0; got " + std::to_string(M));
+  using std::isfinite;
+  require(static_cast<bool>(isfinite(window)) && window > S(0), fn, "window must be finite and > 0");
+  using C = std::complex<S>;
+  const Index n_states = 2 * M + 1;
+  ComplexSystem<S> sys{Matrix<C>(n_states, n_states), Matrix<C>(n_states, 1)};
+  for (Index n = -M; n <= M; ++n) {
+    for (Index k = -M; k <= M; ++k)  // d c_n/dT = (1/w) u(T) − (1/w) Σ_k c_k + (2iπn/w) c_n
+      sys.A(n + M, k + M) = (k == n) ? C(S(-1) / window, S(2) * pi<S>() * S(n) / window) : C(S(-1) / window, S(0));
+    sys.B(n + M, 0) = C(S(1) / window, S(0));
+  }
+  return sys;
+}
+
+template <class S>
 S legs_b_scale(HippoConvention convention) {
   using std::sqrt;
   switch (convention) {
@@ -506,5 +523,8 @@ SEQREF_INSTANTIATE_HIPPO(Oracle)
 
 template ComplexSystem<float> fourier_post_complex(Index);
 template ComplexSystem<double> fourier_post_complex(Index);
+template ComplexSystem<float> fout_post_complex(Index, float);
+template ComplexSystem<double> fout_post_complex(Index, double);
+template ComplexSystem<Oracle> fout_post_complex(Index, Oracle);
 
 }  // namespace seqref::ref

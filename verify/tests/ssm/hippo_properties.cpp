@@ -174,9 +174,14 @@ Measured legs_online_vs_oracle(Index N, Index L, ref::LegsScheme scheme, ref::Le
   const Matrix<double> X = ref::legs_online_fast<double>(N, 1.0, u, scheme, weight);
   const Matrix<Oracle> XO = ref::legs_online_fast<Oracle>(N, Oracle(1), uo, scheme, weight);
   const double e = relative_error(X, XO) / unit_roundoff<double>();
+  // Two sources, both measured: the O(N) recurrence's cancellation (~N u) and, over L steps, the low modes'
+  // slow decay (mode 0 is a running mean: each step's rounding persists with weight ~j/k, ~√L u typically).
+  const double scale = static_cast<double>(N) + std::sqrt(static_cast<double>(L));
   const auto& t = tolerance(kMethod, "legs_online", Precision::f64, Backend::ref);
-  return {judge_absolute(t, e), "legs_online_fast N = " + std::to_string(N) + ", L = " + std::to_string(L) + ", " +
-                                    std::string(ref::to_string(scheme)) + ", " + std::string(ref::to_string(weight))};
+  return {judge_absolute(t, e / scale), "legs_online_fast N = " + std::to_string(N) + ", L = " + std::to_string(L) +
+                                            ", " + std::string(ref::to_string(scheme)) + ", " +
+                                            std::string(ref::to_string(weight)) + ": error " + std::to_string(e) +
+                                            "u, judged as error/(N + sqrt(L))"};
 }
 
 Measured legs_solve_vs_dense(Index N, double lambda, std::uint64_t seed) {

@@ -10,6 +10,8 @@
 #include "verify/support/error.hpp"
 
 #include <Eigen/Eigenvalues>
+#include <Eigen/LU>
+#include <boost/math/constants/constants.hpp>
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -183,6 +185,32 @@ TEST(HippoRef, ConventionsAreRescalingsOfOneAnother) {
   const auto r1 = ref::hippo_reconstruct<double>(HippoMeasure::legt, HippoConvention::post, x, s);
   const auto r2 = ref::hippo_reconstruct<double>(HippoMeasure::legt, HippoConvention::paper, xd, s);
   EXPECT_LT(relative_error(r1, r2), 64 * u64);
+}
+
+TEST(HippoRef, PostFoutIsExactOnWindowHarmonicsAndConstants) {
+  // 10114's FouT closes u(T − w) by the truncated series at s = 0, which is exact when u is a window harmonic
+  // u(t) = e^{2πimt/w}: then c(T) = e^{2πimT/w} e_m solves the ODE exactly, i.e. A e_m + B = (2πim/w) e_m.
+  // A constant input has the fixed point −A⁻¹B = e_0 (c_0 = 1, the mean over the window). At Oracle precision.
+  using C = std::complex<Oracle>;
+  for (Index M : {0, 1, 3, 8})
+    for (double w : {1.0, 0.37}) {
+      const auto sys = ref::fout_post_complex<Oracle>(M, Oracle(w));
+      const Index n = 2 * M + 1;
+      for (Index m = -M; m <= M; ++m) {
+        Matrix<C> r = sys.A.col(m + M) + sys.B;
+        r(m + M, 0) -= C(Oracle(0), Oracle(2) * boost::math::constants::pi<Oracle>() * Oracle(m) / Oracle(w));
+        EXPECT_LT(static_cast<double>(r.cwiseAbs().maxCoeff()), 1e-45) << "M = " << M << " m = " << m;
+      }
+      const Matrix<C> x = sys.A.fullPivLu().solve(sys.B);
+      for (Index k = 0; k < n; ++k)
+        EXPECT_LT(static_cast<double>(abs(x(k, 0) + C(k == M ? Oracle(1) : Oracle(0), Oracle(0)))), 1e-45);
+      // low-rank correction: A + 11ᵀ/w is skew-Hermitian (diagonal 2iπn/w, nothing else)
+      Matrix<C> S = sys.A + Matrix<C>::Constant(n, n, C(Oracle(1) / Oracle(w), Oracle(0)));
+      EXPECT_LT(static_cast<double>((S + S.adjoint()).cwiseAbs().maxCoeff()), 1e-45);
+      EXPECT_GT(static_cast<double>(S.cwiseAbs().maxCoeff()), M > 0 ? 1.0 : -1.0);  // non-vacuous for M > 0
+    }
+  EXPECT_THROW(ref::fout_post_complex<double>(-1), std::invalid_argument);
+  EXPECT_THROW(ref::fout_post_complex<double>(2, 0.0), std::invalid_argument);
 }
 
 TEST(HippoRef, FourierRealFormIsThePostsComplexSystem) {

@@ -36,7 +36,9 @@
 ///          dτ/θ on the window; the lost endpoint u(t−θ) is closed with the Fourier series' value at its jump,
 ///          (u(t) + u(t−θ))/2 = Σ x_k ψ_k(0). With e = ψ(0) = (1, √2, 0, √2, 0, …):
 ///          A = (−2 e eᵀ + R)/θ, B = 2e/θ, R the rotation R_{2m−1,2m} = 2πm, R_{2m,2m−1} = −2πm.
-///          (diagonal −2, −2√2, −4 as printed in the paper); other conventions: not defined (throws).
+///          (diagonal −2, −2√2, −4 as printed in the paper).
+///   post   the post's FouT (10114) is complex, with u(t−θ) closed by the series' value at s = 0 (not the jump
+///          average): `fout_post_complex`. `hippo_transition(fout, N, post)` and the other conventions throw.
 ///
 /// Fourier on the full history (10137, "傅立叶基"): the post derives, for complex coefficients
 ///   c_n(T) = ∫₀¹ u(sT) e^{−2iπns} ds, |n| ≤ M:  A_nk = −n/(n−k) (k ≠ n), iπn − 1 (k = n);  B_n = 1
@@ -102,6 +104,14 @@ struct ComplexSystem {
 };
 template <class S>
 ComplexSystem<S> fourier_post_complex(Index M);
+
+/// The post's translated Fourier system (FouT, kexue.fm/archives/10114, section 线性初现): the window [t − w, t]
+/// expanded in e^{2πins}, |n| <= M, with u(t − w) closed by the truncated series at s = 0. Indices n, k = −M..M
+/// stored at n + M; (2M+1) x (2M+1):
+///   A_nk = (2iπn − 1)/w (k = n), −1/w (k ≠ n),   B_n = 1/w.
+/// M >= 0, window finite and > 0.
+template <class S>
+ComplexSystem<S> fout_post_complex(Index M, S window = S(1));
 
 /// The basis ψ_n(s), n = 0..N−1, in which the state of (measure, convention) reconstructs u at window position
 /// s ∈ [−1, 1] (see the file comment). Throws std::invalid_argument for N < 1, s outside [−1, 1] or non-finite,
