@@ -15,6 +15,7 @@
 #pragma nv_diag_suppress 20012
 #pragma nv_diag_suppress 554
 
+#include "../host.cuh"
 #include "seqref/opt/attention/causal_attention.hpp"
 
 #include "causal_attention_kernel.cuh"
@@ -35,62 +36,16 @@ namespace seqref::cuda {
 
 namespace {
 
+using host::check_cuda;
+using host::DeviceBuffer;
+using host::DeviceZero;
+using host::require_device;
+using host::Stream;
+
 constexpr std::string_view kHostFn = "seqref::cuda::causal_attention";
 constexpr std::string_view kDeviceFn = "seqref::cuda::device::causal_attention";
 
 static_assert(sizeof(bf16) == 2 && alignof(bf16) == 2, "bf16 must be a bare 16-bit value (it is copied to the GPU)");
-
-void check_cuda(cudaError_t err, std::string_view fn, const char* what) {
-  if (err == cudaSuccess) return;
-  throw std::runtime_error(std::string(fn) + ": " + what + " failed: " + cudaGetErrorName(err) + " (" +
-                           cudaGetErrorString(err) + ")");
-}
-
-// ---- RAII for the host entry points: every allocation is freed on every path --------------------------------------
-
-/// Makes device 0 current for its lifetime and restores the caller's device afterwards.
-class DeviceZero {
- public:
-  DeviceZero() {
-    check_cuda(cudaGetDevice(&previous_), kHostFn, "cudaGetDevice");
-    check_cuda(cudaSetDevice(0), kHostFn, "cudaSetDevice(0)");
-  }
-  ~DeviceZero() { (void)cudaSetDevice(previous_); }
-  DeviceZero(const DeviceZero&) = delete;
-  DeviceZero& operator=(const DeviceZero&) = delete;
-
- private:
-  int previous_ = 0;
-};
-
-class Stream {
- public:
-  Stream() { check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), kHostFn, "cudaStreamCreate"); }
-  ~Stream() { (void)cudaStreamDestroy(stream_); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
-template <class T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(Index count) : bytes_(static_cast<std::size_t>(count) * sizeof(T)) {
-    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), bytes_), kHostFn, "cudaMalloc");
-  }
-  ~DeviceBuffer() { (void)cudaFree(data_); }  // cudaFree waits for work still using the buffer
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return data_; }
-  std::size_t bytes() const { return bytes_; }
-
- private:
-  T* data_ = nullptr;
-  std::size_t bytes_;
-};
 
 // ---- device entry points ----------------------------------------------------------------------------------------
 
@@ -179,10 +134,6 @@ void check_cuda_dims(ConstTensorView<In> q, ConstTensorView<In> v) {
               shape_string(v));
 }
 
-void require_device() {
-  if (!available()) throw std::runtime_error(std::string(kHostFn) + ": no CUDA device available");
-}
-
 /// A non-finite output row after finite, validated inputs can only come from fp32 overflow: of a logit
 /// scale·q·k (the kernel turns such a row into NaN) or of the weighted sum of v.
 void check_output_finite(TensorView<const float> out) {
@@ -201,11 +152,12 @@ void check_output_finite(TensorView<const float> out) {
 template <class In>
 void run_on_device_zero(const In* q, const In* k, const In* v, TensorView<float> out, Index heads, Index len,
                         Index head_dim, Index value_dim, float scale) {
-  require_device();
-  DeviceZero on_device_zero;
-  Stream stream;
-  DeviceBuffer<In> dq(heads * len * head_dim), dk(heads * len * head_dim), dv(heads * len * value_dim);
-  DeviceBuffer<float> dout(heads * len * value_dim);
+  require_device(kHostFn);
+  DeviceZero on_device_zero(kHostFn);
+  Stream stream(kHostFn);
+  DeviceBuffer<In> dq(heads * len * head_dim, kHostFn), dk(heads * len * head_dim, kHostFn),
+      dv(heads * len * value_dim, kHostFn);
+  DeviceBuffer<float> dout(heads * len * value_dim, kHostFn);
   check_cuda(cudaMemcpyAsync(dq.get(), q, dq.bytes(), cudaMemcpyHostToDevice, stream.get()), kHostFn,
              "cudaMemcpy q");
   check_cuda(cudaMemcpyAsync(dk.get(), k, dk.bytes(), cudaMemcpyHostToDevice, stream.get()), kHostFn,

@@ -10,6 +10,7 @@
 // sizes and pointers only and run on the caller's stream. Every CUDA runtime and cuFFT call is checked; failures
 // throw std::runtime_error naming the function and the error. Without a device: std::runtime_error.
 
+#include "../host.cuh"
 #include "seqref/opt/ssm/fft.hpp"
 
 #include "seqref/core/validate.hpp"
@@ -28,65 +29,17 @@ namespace seqref::cuda {
 
 namespace {
 
-void check_cuda(cudaError_t err, std::string_view fn, const char* what) {
-  if (err == cudaSuccess) return;
-  throw std::runtime_error(std::string(fn) + ": " + what + " failed: " + cudaGetErrorName(err) + " (" +
-                           cudaGetErrorString(err) + ")");
-}
+using host::check_cuda;
+using host::DeviceBuffer;
+using host::DeviceZero;
+using host::grid_for;
+using host::require_device;
+using host::Stream;
 
 void check_cufft(cufftResult err, std::string_view fn, const char* what) {
   if (err == CUFFT_SUCCESS) return;
   throw std::runtime_error(std::string(fn) + ": " + what + " failed with cufftResult " + std::to_string(int(err)));
 }
-
-void require_device(std::string_view fn) {
-  if (!available()) throw std::runtime_error(std::string(fn) + ": no CUDA device available");
-}
-
-class DeviceZero {
- public:
-  explicit DeviceZero(std::string_view fn) {
-    check_cuda(cudaGetDevice(&previous_), fn, "cudaGetDevice");
-    check_cuda(cudaSetDevice(0), fn, "cudaSetDevice(0)");
-  }
-  ~DeviceZero() { (void)cudaSetDevice(previous_); }
-  DeviceZero(const DeviceZero&) = delete;
-  DeviceZero& operator=(const DeviceZero&) = delete;
-
- private:
-  int previous_ = 0;
-};
-
-class Stream {
- public:
-  explicit Stream(std::string_view fn) {
-    check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), fn, "cudaStreamCreate");
-  }
-  ~Stream() { (void)cudaStreamDestroy(stream_); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
-template <class T>
-class DeviceBuffer {
- public:
-  DeviceBuffer(Index count, std::string_view fn) : bytes_(static_cast<std::size_t>(count) * sizeof(T)) {
-    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), bytes_), fn, "cudaMalloc");
-  }
-  ~DeviceBuffer() { (void)cudaFree(data_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return data_; }
-  std::size_t bytes() const { return bytes_; }
-
- private:
-  T* data_ = nullptr;
-  std::size_t bytes_;
-};
 
 class Plan {
  public:
@@ -118,11 +71,6 @@ __global__ void spectral_product_kernel(cufftComplex* k, const cufftComplex* u, 
     const cufftComplex a = k[i], b = u[i];
     k[i] = make_cuFloatComplex((a.x * b.x - a.y * b.y) * inv_n, (a.x * b.y + a.y * b.x) * inv_n);
   }
-}
-
-unsigned grid_for(long long count) {
-  const long long blocks = (count + 255) / 256;
-  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
 }
 
 void check_dft_sizes(std::string_view fn, const void* data, Index batch, Index n) {

@@ -11,6 +11,7 @@
 #pragma nv_diag_suppress 20012
 #pragma nv_diag_suppress 554
 
+#include "../host.cuh"
 #include "seqref/opt/ssm/hippo.hpp"
 
 #include <cuda_runtime.h>
@@ -24,15 +25,14 @@ namespace seqref::cuda {
 
 namespace {
 
+using host::check_cuda;
+using host::DeviceBuffer;
+using host::DeviceZero;
+using host::require_device;
+
 constexpr std::string_view kHostFn = "seqref::cuda::hippo_legs_online";
 constexpr std::string_view kDeviceFn = "seqref::cuda::device::hippo_legs_online";
 constexpr int kThreads = 128;
-
-void check_cuda(cudaError_t err, std::string_view fn, const char* what) {
-  if (err == cudaSuccess) return;
-  throw std::runtime_error(std::string(fn) + ": " + what + " failed: " + cudaGetErrorName(err) + " (" +
-                           cudaGetErrorString(err) + ")");
-}
 
 __global__ void legs_online_kernel(const float* __restrict__ u, float* __restrict__ states, int channels, int len,
                                    int N, float b_scale, bool log_weight) {
@@ -78,22 +78,6 @@ void check_device_args(const float* u, const float* states, Index channels, Inde
   require(std::isfinite(options.b_scale), kDeviceFn, "options.b_scale must be finite");
 }
 
-template <class T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(Index count) {
-    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), static_cast<std::size_t>(count) * sizeof(T)), kHostFn,
-               "cudaMalloc");
-  }
-  ~DeviceBuffer() { (void)cudaFree(data_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return data_; }
-
- private:
-  T* data_ = nullptr;
-};
-
 }  // namespace
 
 namespace device {
@@ -110,22 +94,13 @@ void hippo_legs_online(const float* u, float* states, Index channels, Index len,
 
 void hippo_legs_online(ConstTensorView<float> u, TensorView<float> states, LegsOnlineOptions options) {
   seqref::detail::check_legs_online_args<float>(kHostFn, u, states, options);
-  if (!available()) throw std::runtime_error(std::string(kHostFn) + ": no CUDA device available");
-  int previous = 0;
-  check_cuda(cudaGetDevice(&previous), kHostFn, "cudaGetDevice");
-  check_cuda(cudaSetDevice(0), kHostFn, "cudaSetDevice(0)");
-  struct Restore {
-    int dev;
-    ~Restore() { (void)cudaSetDevice(dev); }
-  } restore{previous};
-  DeviceBuffer<float> du(u.size()), ds(states.size());
-  check_cuda(cudaMemcpy(du.get(), u.data, static_cast<std::size_t>(u.size()) * sizeof(float), cudaMemcpyHostToDevice),
-             kHostFn, "cudaMemcpy(u)");
+  require_device(kHostFn);
+  DeviceZero on_device_zero(kHostFn);
+  DeviceBuffer<float> du(u.size(), kHostFn), ds(states.size(), kHostFn);
+  du.upload(u.data);
   device::hippo_legs_online(du.get(), ds.get(), u.heads, u.len, states.dim, options, nullptr);
   check_cuda(cudaDeviceSynchronize(), kHostFn, "cudaDeviceSynchronize");
-  check_cuda(cudaMemcpy(states.data, ds.get(), static_cast<std::size_t>(states.size()) * sizeof(float),
-                        cudaMemcpyDeviceToHost),
-             kHostFn, "cudaMemcpy(states)");
+  ds.download(states.data);
 }
 
 }  // namespace seqref::cuda

@@ -10,6 +10,7 @@
 // Host entry point: validates like the CPU backend (same checks and messages), runs on device 0 with a private
 // stream. Every CUDA call is checked; failures throw std::runtime_error. Without a device: std::runtime_error.
 
+#include "../host.cuh"
 #include "seqref/opt/ssm/fft.hpp"
 #include "seqref/opt/ssm/rtf.hpp"
 
@@ -30,56 +31,13 @@ namespace seqref::cuda {
 
 namespace {
 
+using host::check_cuda;
+using host::DeviceBuffer;
+using host::DeviceZero;
+using host::grid_for;
+using host::Stream;
+
 constexpr std::string_view kFn = "seqref::cuda::rtf_kernel";
-
-void check_cuda(cudaError_t err, const char* what) {
-  if (err == cudaSuccess) return;
-  throw std::runtime_error(std::string(kFn) + ": " + what + " failed: " + cudaGetErrorName(err) + " (" +
-                           cudaGetErrorString(err) + ")");
-}
-
-template <class T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(Index count) : bytes_(static_cast<std::size_t>(count) * sizeof(T)) {
-    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), bytes_), "cudaMalloc");
-  }
-  ~DeviceBuffer() { (void)cudaFree(data_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return data_; }
-  std::size_t bytes() const { return bytes_; }
-
- private:
-  T* data_ = nullptr;
-  std::size_t bytes_;
-};
-
-class Stream {
- public:
-  Stream() { check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate"); }
-  ~Stream() { (void)cudaStreamDestroy(stream_); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
-class DeviceZero {
- public:
-  DeviceZero() {
-    check_cuda(cudaGetDevice(&previous_), "cudaGetDevice");
-    check_cuda(cudaSetDevice(0), "cudaSetDevice(0)");
-  }
-  ~DeviceZero() { (void)cudaSetDevice(previous_); }
-  DeviceZero(const DeviceZero&) = delete;
-  DeviceZero& operator=(const DeviceZero&) = delete;
-
- private:
-  int previous_ = 0;
-};
 
 // Row 2c: numerator of channel c; row 2c+1: denominator. Entry k sums every coefficient whose exponent ≡ k (mod L).
 __global__ void build_rows_kernel(const float* a, const float* b, cuFloatComplex* rows, long long channels,
@@ -114,11 +72,6 @@ __global__ void divide_kernel(const cuFloatComplex* rows, cuFloatComplex* h, lon
   }
 }
 
-unsigned grid_for(long long count) {
-  const long long blocks = (count + 255) / 256;
-  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
-}
-
 }  // namespace
 
 void rtf_kernel(const float* a, const float* b, float* kernel, Index channels, Index N, Index L) {
@@ -136,28 +89,28 @@ void rtf_kernel(const float* a, const float* b, float* kernel, Index channels, I
                                 "] (" + shapes + ")");
   }
   if (!available()) throw std::runtime_error(std::string(kFn) + ": no CUDA device available");
-  DeviceZero device;
-  Stream stream;
-  DeviceBuffer<float> da(channels * N), db(channels * N);
-  DeviceBuffer<cuFloatComplex> rows(2 * channels * L), h(channels * L);
-  DeviceBuffer<int> flag(1);
-  check_cuda(cudaMemcpyAsync(da.get(), a, da.bytes(), cudaMemcpyHostToDevice, stream.get()), "cudaMemcpy H2D (a)");
-  check_cuda(cudaMemcpyAsync(db.get(), b, db.bytes(), cudaMemcpyHostToDevice, stream.get()), "cudaMemcpy H2D (b)");
-  check_cuda(cudaMemsetAsync(flag.get(), 0, sizeof(int), stream.get()), "cudaMemset");
+  DeviceZero device(kFn);
+  Stream stream(kFn);
+  DeviceBuffer<float> da(channels * N, kFn), db(channels * N, kFn);
+  DeviceBuffer<cuFloatComplex> rows(2 * channels * L, kFn), h(channels * L, kFn);
+  DeviceBuffer<int> flag(1, kFn);
+  check_cuda(cudaMemcpyAsync(da.get(), a, da.bytes(), cudaMemcpyHostToDevice, stream.get()), kFn, "cudaMemcpy H2D (a)");
+  check_cuda(cudaMemcpyAsync(db.get(), b, db.bytes(), cudaMemcpyHostToDevice, stream.get()), kFn, "cudaMemcpy H2D (b)");
+  check_cuda(cudaMemsetAsync(flag.get(), 0, sizeof(int), stream.get()), kFn, "cudaMemset");
   build_rows_kernel<<<grid_for(2 * channels * L), 256, 0, stream.get()>>>(da.get(), db.get(), rows.get(), channels,
                                                                            N, L);
-  check_cuda(cudaGetLastError(), "build_rows kernel launch");
+  check_cuda(cudaGetLastError(), kFn, "build_rows kernel launch");
   device::dft_batched(reinterpret_cast<std::complex<float>*>(rows.get()), 2 * channels, L, false, stream.get());
   divide_kernel<<<grid_for(channels * L), 256, 0, stream.get()>>>(rows.get(), h.get(), channels, L, flag.get());
-  check_cuda(cudaGetLastError(), "divide kernel launch");
+  check_cuda(cudaGetLastError(), kFn, "divide kernel launch");
   device::dft_batched(reinterpret_cast<std::complex<float>*>(h.get()), channels, L, true, stream.get());
   // real parts: a strided copy of the .x fields
   check_cuda(cudaMemcpy2DAsync(kernel, sizeof(float), h.get(), sizeof(cuFloatComplex), sizeof(float),
                                static_cast<std::size_t>(channels * L), cudaMemcpyDeviceToHost, stream.get()),
-             "cudaMemcpy2D D2H");
+             kFn, "cudaMemcpy2D D2H");
   int zero = 0;
-  check_cuda(cudaMemcpyAsync(&zero, flag.get(), sizeof(int), cudaMemcpyDeviceToHost, stream.get()), "cudaMemcpy flag");
-  check_cuda(cudaStreamSynchronize(stream.get()), "cudaStreamSynchronize");
+  check_cuda(cudaMemcpyAsync(&zero, flag.get(), sizeof(int), cudaMemcpyDeviceToHost, stream.get()), kFn, "cudaMemcpy flag");
+  check_cuda(cudaStreamSynchronize(stream.get()), kFn, "cudaStreamSynchronize");
   require(zero == 0, kFn,
           "the denominator 1 + a_1 z + ... + a_N z^N vanishes at an L-th root of unity for some channel (" + shapes +
               ")");

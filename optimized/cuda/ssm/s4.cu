@@ -13,6 +13,7 @@
 #pragma nv_diag_suppress 20012
 #pragma nv_diag_suppress 554
 
+#include "../host.cuh"
 #include "seqref/opt/backend.hpp"
 #include "seqref/opt/ssm/s4.hpp"
 
@@ -30,49 +31,12 @@ namespace seqref::cuda {
 
 namespace {
 
+using host::check_cuda;
+using host::DeviceBuffer;
+using host::DeviceZero;
+using host::require_device;
+
 constexpr int kThreads = 256;
-
-void check_cuda(cudaError_t err, std::string_view fn, const char* what) {
-  if (err == cudaSuccess) return;
-  throw std::runtime_error(std::string(fn) + ": " + what + " failed: " + cudaGetErrorName(err) + " (" +
-                           cudaGetErrorString(err) + ")");
-}
-
-template <class T>
-class DeviceBuffer {
- public:
-  DeviceBuffer(Index count, std::string_view fn) : bytes_(static_cast<std::size_t>(count) * sizeof(T)), fn_(fn) {
-    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), bytes_), fn_, "cudaMalloc");
-  }
-  ~DeviceBuffer() { (void)cudaFree(data_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return data_; }
-  std::size_t bytes() const { return bytes_; }
-  void upload(const void* host) { check_cuda(cudaMemcpy(data_, host, bytes_, cudaMemcpyHostToDevice), fn_, "cudaMemcpy H2D"); }
-  void download(void* host) const {
-    check_cuda(cudaMemcpy(host, data_, bytes_, cudaMemcpyDeviceToHost), fn_, "cudaMemcpy D2H");
-  }
-
- private:
-  T* data_ = nullptr;
-  std::size_t bytes_;
-  std::string_view fn_;
-};
-
-class DeviceZero {
- public:
-  explicit DeviceZero(std::string_view fn) {
-    check_cuda(cudaGetDevice(&previous_), fn, "cudaGetDevice");
-    check_cuda(cudaSetDevice(0), fn, "cudaSetDevice(0)");
-  }
-  ~DeviceZero() { (void)cudaSetDevice(previous_); }
-  DeviceZero(const DeviceZero&) = delete;
-  DeviceZero& operator=(const DeviceZero&) = delete;
-
- private:
-  int previous_ = 0;
-};
 
 void check_args(std::string_view fn, const void* a, const char* a_name, const void* b, const char* b_name,
                 const void* out, Index channels, Index N, const char* len_name, Index len) {
@@ -91,10 +55,6 @@ void check_finite(std::string_view fn, const std::complex<float>* x, Index n, co
   for (Index i = 0; i < n; ++i)
     if (!std::isfinite(x[i].real()) || !std::isfinite(x[i].imag()))
       invalid_argument(fn, std::string(name) + " has a non-finite value at flat index " + std::to_string(i));
-}
-
-void require_device(std::string_view fn) {
-  if (!available()) throw std::runtime_error(std::string(fn) + ": no CUDA device available");
 }
 
 // ---- kernels --------------------------------------------------------------------------------------------------------

@@ -1,0 +1,94 @@
+#pragma once
+/// \file
+/// Host-side helpers shared by every CUDA entry point (one copy; each .cu used to carry its own):
+/// error checking that names the public function, a "no device" check, and RAII for device 0, a stream and device
+/// buffers, so every allocation is freed and the caller's current device restored on every path, exceptions
+/// included. Kernels themselves live in each method's .cu / _kernel.cuh.
+
+#include "seqref/core/tensor.hpp"
+#include "seqref/opt/backend.hpp"
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace seqref::cuda::host {
+
+/// Throws std::runtime_error("<fn>: <what> failed: <name> (<description>)") unless err == cudaSuccess.
+inline void check_cuda(cudaError_t err, std::string_view fn, const char* what) {
+  if (err == cudaSuccess) return;
+  throw std::runtime_error(std::string(fn) + ": " + what + " failed: " + cudaGetErrorName(err) + " (" +
+                           cudaGetErrorString(err) + ")");
+}
+
+/// Throws std::runtime_error("<fn>: no CUDA device available") unless seqref::cuda::available().
+inline void require_device(std::string_view fn) {
+  if (!available()) throw std::runtime_error(std::string(fn) + ": no CUDA device available");
+}
+
+/// Grid size for a grid-stride loop over `count` elements with 256-thread blocks (at least 1, at most 65535).
+inline unsigned grid_for(long long count) {
+  const long long blocks = (count + 255) / 256;
+  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
+}
+
+/// Makes device 0 current for its lifetime and restores the caller's device afterwards.
+class DeviceZero {
+ public:
+  explicit DeviceZero(std::string_view fn) {
+    check_cuda(cudaGetDevice(&previous_), fn, "cudaGetDevice");
+    check_cuda(cudaSetDevice(0), fn, "cudaSetDevice(0)");
+  }
+  ~DeviceZero() { (void)cudaSetDevice(previous_); }
+  DeviceZero(const DeviceZero&) = delete;
+  DeviceZero& operator=(const DeviceZero&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
+/// A non-blocking stream, destroyed on scope exit.
+class Stream {
+ public:
+  explicit Stream(std::string_view fn) {
+    check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), fn, "cudaStreamCreate");
+  }
+  ~Stream() { (void)cudaStreamDestroy(stream_); }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+/// `count` elements of T in device memory, freed on scope exit (cudaFree waits for work still using it).
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer(Index count, std::string_view fn) : bytes_(static_cast<std::size_t>(count) * sizeof(T)), fn_(fn) {
+    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), bytes_), fn_, "cudaMalloc");
+  }
+  ~DeviceBuffer() { (void)cudaFree(data_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  T* get() const { return data_; }
+  std::size_t bytes() const { return bytes_; }
+  /// Synchronous copies of the whole buffer.
+  void upload(const void* host) {
+    check_cuda(cudaMemcpy(data_, host, bytes_, cudaMemcpyHostToDevice), fn_, "cudaMemcpy H2D");
+  }
+  void download(void* host) const {
+    check_cuda(cudaMemcpy(host, data_, bytes_, cudaMemcpyDeviceToHost), fn_, "cudaMemcpy D2H");
+  }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t bytes_;
+  std::string_view fn_;
+};
+
+}  // namespace seqref::cuda::host
