@@ -8,6 +8,8 @@
 #include "seqref/opt/ssm/hippo.hpp"
 #include "seqref/ref/ssm/hippo.hpp"
 
+#include "numpy_convert.hpp"
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -18,6 +20,11 @@
 namespace py = pybind11;
 
 namespace {
+
+using seqref::python::array2d;
+using seqref::python::matrix;
+using seqref::python::to_numpy;
+using seqref::python::vector1d;
 
 using seqref::Index;
 using seqref::Matrix;
@@ -47,22 +54,6 @@ LegsWeight weight_of(const std::string& s) {
   if (s == "inverse_k") return LegsWeight::inverse_k;
   if (s == "log_ratio") return LegsWeight::log_ratio;
   throw py::value_error("seqref.ref.legs_online: weight must be 'inverse_k' or 'log_ratio'");
-}
-
-py::array_t<double> to_numpy(const Matrix<double>& m) {
-  py::array_t<double> out({static_cast<py::ssize_t>(m.rows()), static_cast<py::ssize_t>(m.cols())});
-  if (m.size()) std::memcpy(out.mutable_data(), m.data(), static_cast<std::size_t>(m.size()) * sizeof(double));
-  return out;
-}
-py::array_t<double> to_numpy(const std::vector<double>& v) {
-  py::array_t<double> out(static_cast<py::ssize_t>(v.size()));
-  if (!v.empty()) std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(double));
-  return out;
-}
-std::vector<double> vec1d(const py::object& o, const char* fn, const char* name) {
-  auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(o);
-  if (!a || a.ndim() != 1) throw py::value_error(std::string(fn) + ": " + name + " must be a 1-D array");
-  return std::vector<double>(a.data(), a.data() + a.shape(0));
 }
 
 template <class S>
@@ -99,7 +90,7 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "hippo_basis",
       [](const std::string& measure, const std::string& convention, Index N, const py::object& s) {
-        const auto sv = vec1d(s, "seqref.ref.hippo_basis", "s");
+        const auto sv = vector1d<double>(s, "seqref.ref.hippo_basis", "s");
         Matrix<double> out(static_cast<Index>(sv.size()), N);
         for (std::size_t i = 0; i < sv.size(); ++i) {
           const auto psi = hippo_basis<double>(measure_of(measure), convention_of(convention), N, sv[i]);
@@ -112,22 +103,22 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "hippo_reconstruct",
       [](const std::string& measure, const std::string& convention, const py::object& x, const py::object& s) {
-        const auto xv = vec1d(x, "seqref.ref.hippo_reconstruct", "x");
-        const auto sv = vec1d(s, "seqref.ref.hippo_reconstruct", "s");
+        const auto xv = vector1d<double>(x, "seqref.ref.hippo_reconstruct", "x");
+        const auto sv = vector1d<double>(s, "seqref.ref.hippo_reconstruct", "s");
         return to_numpy(hippo_reconstruct<double>(measure_of(measure), convention_of(convention), xv, sv));
       },
       py::arg("measure"), py::arg("convention"), py::arg("x"), py::arg("s"));
-  ref.def("legs_matvec", [](const py::object& x) { return to_numpy(legs_matvec<double>(vec1d(x, "seqref.ref.legs_matvec", "x"))); },
+  ref.def("legs_matvec", [](const py::object& x) { return to_numpy(legs_matvec<double>(vector1d<double>(x, "seqref.ref.legs_matvec", "x"))); },
           py::arg("x"), "A x for the LegS A in O(N).");
   ref.def(
       "legs_solve",
-      [](double lambda, const py::object& v) { return to_numpy(legs_solve<double>(lambda, vec1d(v, "seqref.ref.legs_solve", "v"))); },
+      [](double lambda, const py::object& v) { return to_numpy(legs_solve<double>(lambda, vector1d<double>(v, "seqref.ref.legs_solve", "v"))); },
       py::arg("lam"), py::arg("v"), "(I - lam A)^{-1} v for the LegS A in O(N) (the post's scalar recurrence).");
   ref.def(
       "legs_online",
       [](const py::object& u, Index N, const std::string& convention, const std::string& scheme,
          const std::string& weight, double dt, bool dense) {
-        const auto uv = vec1d(u, "seqref.ref.legs_online", "u");
+        const auto uv = vector1d<double>(u, "seqref.ref.legs_online", "u");
         Matrix<double> X;
         {
           py::gil_scoped_release nogil;
@@ -153,7 +144,7 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
           throw py::value_error("seqref.ref.lti_online: Abar and Bbar must be 2-D arrays");
         const Matrix<double> Am = Eigen::Map<const Matrix<double>>(A.data(), A.shape(0), A.shape(1));
         const Matrix<double> Bm = Eigen::Map<const Matrix<double>>(B.data(), B.shape(0), B.shape(1));
-        return to_numpy(lti_online<double>(Am, Bm, vec1d(u, "seqref.ref.lti_online", "u")));
+        return to_numpy(lti_online<double>(Am, Bm, vector1d<double>(u, "seqref.ref.lti_online", "u")));
       },
       py::arg("Abar"), py::arg("Bbar"), py::arg("u"), "x_{k+1} = Abar x_k + Bbar u_k from x_0 = 0: [L, N].");
   cpu.def(

@@ -10,6 +10,8 @@
 #include "seqref/ref/ssm/fourier.hpp"
 #include "seqref/ref/ssm/rtf.hpp"
 
+#include "numpy_convert.hpp"
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -22,43 +24,13 @@ namespace py = pybind11;
 
 namespace {
 
+using seqref::python::array2d;
+using seqref::python::matrix;
+using seqref::python::to_numpy;
+using seqref::python::vector1d;
+
 using seqref::Index;
 using seqref::Matrix;
-
-template <class T>
-py::array_t<T> to_numpy(const std::vector<T>& v) {
-  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
-  if (!v.empty()) std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(T));
-  return out;
-}
-
-template <class T>
-std::vector<T> vec1d(const py::object& o, const char* fn, const char* name) {
-  auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(o);
-  if (!a || a.ndim() != 1) throw py::value_error(std::string(fn) + ": " + name + " must be a 1-D array");
-  return std::vector<T>(a.data(), a.data() + a.shape(0));
-}
-
-Matrix<double> mat(const py::object& o, const char* fn, const char* name) {
-  auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(o);
-  if (!a || a.ndim() != 2) throw py::value_error(std::string(fn) + ": " + name + " must be a 2-D array");
-  Matrix<double> m(a.shape(0), a.shape(1));
-  std::memcpy(m.data(), a.data(), sizeof(double) * static_cast<std::size_t>(m.size()));
-  return m;
-}
-
-py::array_t<double> to_numpy(const Matrix<double>& m) {
-  py::array_t<double> out({static_cast<py::ssize_t>(m.rows()), static_cast<py::ssize_t>(m.cols())});
-  std::memcpy(out.mutable_data(), m.data(), sizeof(double) * static_cast<std::size_t>(m.size()));
-  return out;
-}
-
-template <class T>
-py::array_t<T, py::array::c_style | py::array::forcecast> arr2d(const py::object& o, const char* fn, const char* name) {
-  auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(o);
-  if (!a || a.ndim() != 2) throw py::value_error(std::string(fn) + ": " + name + " must be a 2-D array [channels, n]");
-  return a;
-}
 
 bool is_float32(const py::object& o) {
   auto a = py::array::ensure(o);
@@ -67,7 +39,7 @@ bool is_float32(const py::object& o) {
 
 template <class T, class Backend>
 py::array_t<T> rtf_kernel_batched(const py::object& a_in, const py::object& b_in, Index L, const char* fn, Backend f) {
-  auto a = arr2d<T>(a_in, fn, "a"), b = arr2d<T>(b_in, fn, "b");
+  auto a = array2d<T>(a_in, fn, "a", " [channels, n]"), b = array2d<T>(b_in, fn, "b", " [channels, n]");
   if (a.shape(0) != b.shape(0) || a.shape(1) != b.shape(1))
     throw py::value_error(std::string(fn) + ": a and b must have the same shape [channels, N]");
   const Index C = a.shape(0), N = a.shape(1);
@@ -82,7 +54,7 @@ py::array_t<T> rtf_kernel_batched(const py::object& a_in, const py::object& b_in
 
 template <class T, class Backend>
 py::array_t<T> conv_batched(const py::object& k_in, const py::object& u_in, const char* fn, Backend f) {
-  auto k = arr2d<T>(k_in, fn, "kernel"), u = arr2d<T>(u_in, fn, "u");
+  auto k = array2d<T>(k_in, fn, "kernel", " [channels, n]"), u = array2d<T>(u_in, fn, "u", " [channels, n]");
   if (k.shape(0) != u.shape(0) || k.shape(1) != u.shape(1))
     throw py::value_error(std::string(fn) + ": kernel and u must have the same shape [channels, L]");
   const Index C = k.shape(0), L = k.shape(1);
@@ -99,8 +71,8 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "rtf_kernel",
       [](const py::object& a, const py::object& b, Index L) {
-        return to_numpy(ref::rtf_kernel<double>(vec1d<double>(a, "seqref.ref.rtf_kernel", "a"),
-                                                vec1d<double>(b, "seqref.ref.rtf_kernel", "b"), L));
+        return to_numpy(ref::rtf_kernel<double>(vector1d<double>(a, "seqref.ref.rtf_kernel", "a"),
+                                                vector1d<double>(b, "seqref.ref.rtf_kernel", "b"), L));
       },
       py::arg("a"), py::arg("b"), py::arg("L"),
       "RTF kernel, float64: IDFT_L(DFT_L(b)/DFT_L(1, a)) for G(z) = (b_1 + ... + b_N z^{N-1})/(1 + a_1 z + ... + a_N z^N).");
@@ -108,15 +80,15 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       "rtf_recurrence",
       [](const py::object& a, const py::object& b, const py::object& u) {
         const char* fn = "seqref.ref.rtf_recurrence";
-        return to_numpy(ref::rtf_recurrence<double>(vec1d<double>(a, fn, "a"), vec1d<double>(b, fn, "b"),
-                                                    vec1d<double>(u, fn, "u")));
+        return to_numpy(ref::rtf_recurrence<double>(vector1d<double>(a, fn, "a"), vector1d<double>(b, fn, "b"),
+                                                    vector1d<double>(u, fn, "u")));
       },
       py::arg("a"), py::arg("b"), py::arg("u"), "y = G u by the companion recurrence, O(N) per step (float64).");
   ref.def(
       "rtf_companion",
       [](const py::object& a, const py::object& b) {
-        const auto s = ref::rtf_companion<double>(vec1d<double>(a, "seqref.ref.rtf_companion", "a"),
-                                                  vec1d<double>(b, "seqref.ref.rtf_companion", "b"));
+        const auto s = ref::rtf_companion<double>(vector1d<double>(a, "seqref.ref.rtf_companion", "a"),
+                                                  vector1d<double>(b, "seqref.ref.rtf_companion", "b"));
         return py::make_tuple(to_numpy(s.A), to_numpy(s.B), to_numpy(s.C));
       },
       py::arg("a"), py::arg("b"), "Companion realization (A [N,N], B [N,1], C [1,N]) of the RTF.");
@@ -124,14 +96,14 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       "dense_kernel",
       [](const py::object& A, const py::object& B, const py::object& C, Index L) {
         const char* fn = "seqref.ref.dense_kernel";
-        return to_numpy(ref::dense_kernel<double>({mat(A, fn, "A"), mat(B, fn, "B"), mat(C, fn, "C")}, L));
+        return to_numpy(ref::dense_kernel<double>({matrix(A, fn, "A"), matrix(B, fn, "B"), matrix(C, fn, "C")}, L));
       },
       py::arg("A"), py::arg("B"), py::arg("C"), py::arg("L"), "h_k = C A^k B, k < L (float64).");
   ref.def(
       "rtf_from_dense",
       [](const py::object& A, const py::object& B, const py::object& C, py::object L) {
         const char* fn = "seqref.ref.rtf_from_dense";
-        ref::SisoSystem<double> s{mat(A, fn, "A"), mat(B, fn, "B"), mat(C, fn, "C")};
+        ref::SisoSystem<double> s{matrix(A, fn, "A"), matrix(B, fn, "B"), matrix(C, fn, "C")};
         if (!L.is_none()) s = ref::truncation_corrected(s, L.cast<Index>());
         const auto c = ref::rtf_from_dense(s);
         return py::make_tuple(to_numpy(c.a), to_numpy(c.b));
@@ -141,8 +113,8 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "causal_conv",
       [](const py::object& k, const py::object& u) {
-        return to_numpy(ref::causal_conv_fft<double>(vec1d<double>(k, "seqref.ref.causal_conv", "kernel"),
-                                                     vec1d<double>(u, "seqref.ref.causal_conv", "u")));
+        return to_numpy(ref::causal_conv_fft<double>(vector1d<double>(k, "seqref.ref.causal_conv", "kernel"),
+                                                     vector1d<double>(u, "seqref.ref.causal_conv", "u")));
       },
       py::arg("kernel"), py::arg("u"), "y_t = sum_{s<=t} k_s u_{t-s} by FFT (float64, 1-D).");
 
@@ -166,7 +138,7 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   cpu.def(
       "dft",
       [](const py::object& x_in, bool inverse) {
-        auto x = arr2d<std::complex<double>>(x_in, "seqref.cpu.dft", "x");
+        auto x = array2d<std::complex<double>>(x_in, "seqref.cpu.dft", "x", " [channels, n]");
         py::array_t<std::complex<double>> out({x.shape(0), x.shape(1)});
         std::memcpy(out.mutable_data(), x.data(), sizeof(std::complex<double>) * static_cast<std::size_t>(x.size()));
         {

@@ -8,6 +8,8 @@
 #include "seqref/ref/ssm/hippo.hpp"
 #include "seqref/ref/ssm/s4.hpp"
 
+#include "numpy_convert.hpp"
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -20,23 +22,15 @@ namespace py = pybind11;
 
 namespace {
 
+using seqref::python::array2d;
+using seqref::python::matrix;
+using seqref::python::to_numpy;
+using seqref::python::vector1d;
+
 using seqref::Index;
 using seqref::Matrix;
 using seqref::Oracle;
 using namespace seqref::ref;
-
-template <class T>
-py::array_t<T> to_numpy(const std::vector<T>& v) {
-  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
-  if (!v.empty()) std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(T));
-  return out;
-}
-template <class T>
-std::vector<T> vec1d(const py::object& o, const char* fn, const char* name) {
-  auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(o);
-  if (!a || a.ndim() != 1) throw py::value_error(std::string(fn) + ": " + name + " must be a 1-D array");
-  return std::vector<T>(a.data(), a.data() + a.shape(0));
-}
 
 /// LegS (A, B) in double with the given C (length N).
 void legs_with_c(const std::vector<double>& c, Matrix<double>& A, Matrix<double>& B, Matrix<double>& C) {
@@ -59,7 +53,7 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "s4_legs_kernels",
       [](const py::object& c_in, Index L, double dt) {
-        const auto c = vec1d<double>(c_in, "seqref.ref.s4_legs_kernels", "C");
+        const auto c = vector1d<double>(c_in, "seqref.ref.s4_legs_kernels", "C");
         Matrix<double> A, B, C;
         legs_with_c(c, A, B, C);
         std::vector<double> krylov, dplr;
@@ -76,7 +70,7 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "s4_kernel_errors",
       [](const py::object& c_in, Index L, double dt) {
-        const auto c = vec1d<double>(c_in, "seqref.ref.s4_kernel_errors", "C");
+        const auto c = vector1d<double>(c_in, "seqref.ref.s4_kernel_errors", "C");
         Matrix<double> A, B, C;
         legs_with_c(c, A, B, C);
         double naive = 0, nplr = 0;
@@ -95,16 +89,16 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       "cauchy_kernel",
       [](const py::object& w, const py::object& lambda, const py::object& z) {
         using Cd = std::complex<double>;
-        return to_numpy(cauchy_kernel<double>(vec1d<Cd>(w, "seqref.ref.cauchy_kernel", "w"),
-                                              vec1d<Cd>(lambda, "seqref.ref.cauchy_kernel", "lambda"),
-                                              vec1d<Cd>(z, "seqref.ref.cauchy_kernel", "z")));
+        return to_numpy(cauchy_kernel<double>(vector1d<Cd>(w, "seqref.ref.cauchy_kernel", "w"),
+                                              vector1d<Cd>(lambda, "seqref.ref.cauchy_kernel", "lambda"),
+                                              vector1d<Cd>(z, "seqref.ref.cauchy_kernel", "z")));
       },
       py::arg("w"), py::arg("lambda_"), py::arg("z"), "k(z_k) = Σ_n w_n / (z_k − λ_n), complex128.");
   ref.def(
       "s4d_kernel",
       [](const std::string& init, const py::object& c_in, double dt, Index L) {
         using Cd = std::complex<double>;
-        const auto C = vec1d<Cd>(c_in, "seqref.ref.s4d_kernel", "C");
+        const auto C = vector1d<Cd>(c_in, "seqref.ref.s4d_kernel", "C");
         const S4dInit i = init == "lin" ? S4dInit::lin : init == "inv" ? S4dInit::inv : init == "real" ? S4dInit::real
                           : throw py::value_error("seqref.ref.s4d_kernel: init must be 'lin', 'inv' or 'real'");
         const auto lambda = s4d_eigenvalues<double>(i, static_cast<Index>(C.size()));
