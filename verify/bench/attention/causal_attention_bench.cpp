@@ -12,6 +12,8 @@
 #include "verify/support/inputs.hpp"
 
 #include <Eigen/Core>
+#include "verify/bench/support/roofline.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <map>
@@ -60,22 +62,8 @@ void BM_attention_cpu(benchmark::State& state) {
   set_counters(state, attention_flops(T));
 }
 
-// Eigen SGEMM, n x n x n, with the same threads the cpu kernel uses (OpenMP): the practical fp32 roofline.
-void BM_sgemm_eigen(benchmark::State& state) {
-  const Index n = state.range(0);
-  Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
-  for (auto _ : state) {
-    c.noalias() = a * b;
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
-  }
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * n * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["threads"] = Eigen::nbThreads();
-}
-
 // Reference f64 at T = 8192 needs ~1 GB for its two T x T matrices per head and tens of seconds per run.
-BENCHMARK(BM_sgemm_eigen)->Name("sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(seqref::bench::sgemm_eigen_roofline)->Name("sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_attention_ref<double>)->Name("attention/ref_f64")->Arg(512)->Arg(2048)->Arg(8192)
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_attention_ref<float>)->Name("attention/ref_f32")->Arg(512)->Arg(2048)->Arg(8192)

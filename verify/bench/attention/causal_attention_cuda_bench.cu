@@ -6,6 +6,8 @@
 #include "seqref/opt/attention/causal_attention.hpp"
 #include "seqref/opt/backend.hpp"
 
+#include "verify/bench/support/cuda_check.cuh"
+
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
 
@@ -18,15 +20,6 @@ namespace {
 using namespace seqref;
 
 constexpr Index kHeads = 8, kDim = 64;
-
-#define SEQREF_BENCH_CUDA_CHECK(expr)                                                         \
-  do {                                                                                        \
-    cudaError_t err_ = (expr);                                                                \
-    if (err_ != cudaSuccess) {                                                                \
-      state.SkipWithError((std::string(#expr) + ": " + cudaGetErrorString(err_)).c_str());    \
-      return;                                                                                 \
-    }                                                                                         \
-  } while (0)
 
 template <class In>
 void BM_attention_cuda(benchmark::State& state) {

@@ -5,6 +5,8 @@
 #include "seqref/opt/backend.hpp"
 #include "seqref/opt/ssm/hippo.hpp"
 
+#include "verify/bench/support/cuda_check.cuh"
+
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
 
@@ -16,15 +18,6 @@ namespace {
 using namespace seqref;
 
 constexpr Index kLen = 1024;
-
-#define SEQREF_BENCH_CUDA_CHECK(expr)                                                      \
-  do {                                                                                     \
-    cudaError_t err_ = (expr);                                                             \
-    if (err_ != cudaSuccess) {                                                             \
-      state.SkipWithError((std::string(#expr) + ": " + cudaGetErrorString(err_)).c_str()); \
-      return;                                                                              \
-    }                                                                                      \
-  } while (0)
 
 void BM_legs_cuda(benchmark::State& state) {
   if (!cuda::available()) {

@@ -11,6 +11,8 @@
 #include "seqref/ref/ssm/s4.hpp"
 
 #include <Eigen/Core>
+#include "verify/bench/support/roofline.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -70,19 +72,6 @@ void BM_cauchy_cpu(benchmark::State& state) {
   cauchy_counters(state, kChannels);
 }
 
-// Eigen SGEMM n x n x n, same threads: the practical fp32 roofline of this run.
-void BM_sgemm_eigen(benchmark::State& state) {
-  const Index n = state.range(0);
-  Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
-  for (auto _ : state) {
-    c.noalias() = a * b;
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
-  }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["threads"] = Eigen::nbThreads();
-}
-
 // Full S4 DPLR kernel (Woodbury + 4 fused Cauchy sums + iDFT), L = 16384, 16 channels; random DPLR parameters
 // (the cost does not depend on the values; LegS's NPLR at N = 1024 would cost more to set up than to run).
 void BM_s4_dplr_cpu(benchmark::State& state) {
@@ -106,7 +95,7 @@ void BM_s4_dplr_cpu(benchmark::State& state) {
   state.counters["channels"] = static_cast<double>(channels);
 }
 
-BENCHMARK(BM_sgemm_eigen)->Name("s4/sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(seqref::bench::sgemm_eigen_roofline)->Name("s4/sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_cauchy_ref)->Name("s4/cauchy_ref_f32_1ch")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_cauchy_cpu)->Name("s4/cauchy_cpu_f32")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_s4_dplr_cpu)->Name("s4/dplr_kernel_cpu_f32_L16384_16ch")->RangeMultiplier(2)->Range(16, 1024)
