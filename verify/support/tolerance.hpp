@@ -53,6 +53,10 @@ inline constexpr Tolerance kTolerances[] = {
 #include "verify/support/tolerances/ssm_hippo.inc"
 #include "verify/support/tolerances/ssm_s4.inc"
 #include "verify/support/tolerances/ssm_rtf.inc"
+#include "verify/support/tolerances/scan_linear_recurrence.inc"
+#include "verify/support/tolerances/ssm_selective_scan.inc"
+#include "verify/support/tolerances/ssm_ssd.inc"
+#include "verify/support/tolerances/rnn_deer.inc"
 };
 // clang-format on
 

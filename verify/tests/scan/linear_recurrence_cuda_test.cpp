@@ -1,0 +1,33 @@
+// Tier 3 for the scan engine on CUDA (seqref::cuda::linear_recurrence, optimized/cuda/scan/engine.cuh): the block
+// scan with carried tile prefixes against the Oracle in model units, relative to the f32 reference's error, at
+// lengths around the tile (128 × 8 steps for scalar/diagonal, 128 × {4, 1} for dense). Skipped without a device.
+
+#include "verify/support/gpu.hpp"
+#include "verify/tests/scan/linear_recurrence_properties.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace seqref::verify::scan {
+namespace {
+
+TEST(ScanCuda, WithinErrorModelAroundTileBoundaries) {
+  SEQREF_REQUIRE_CUDA();
+  for (Transition kind : {Transition::scalar, Transition::diagonal, Transition::dense})
+    for (Index T : {1, 2, 127, 129, 1023, 1024, 1025, 2049, 10000})
+      for (Index D : {1, 3, 8}) {
+        const auto m = cuda_vs_oracle(kind, 2, T, D, 1.0, 41 + static_cast<std::uint64_t>(T * 10 + D));
+        EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u;
+      }
+}
+
+TEST(ScanCuda, DenseStateAboveEightIsRefused) {
+  SEQREF_REQUIRE_CUDA();
+  const std::vector<float> J(81, 0.f), b(9, 0.f);
+  std::vector<float> x(9);
+  EXPECT_THROW(cuda::linear_recurrence({Transition::dense, 1, 1, 9, J, b, {}}, x), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace seqref::verify::scan
