@@ -75,33 +75,35 @@ class Engine {
       for (Index blk = 0; blk < blocks_; ++blk) sweep(blk, 0, nullptr);
       return;
     }
-    const Index tn = P::structure == Structure::dense ? n_ * n_ : n_;  // entries of one chunk transition per lane
-    // pass 1: chunk summaries (the last chunk's is never needed)
-    std::vector<S> Pc(static_cast<std::size_t>(blocks_ * chunks_ * tn * W));
-    std::vector<S> ec(static_cast<std::size_t>(blocks_ * chunks_ * n_ * W));
-    const Index work = blocks_ * (chunks_ - 1);
+    if constexpr (P::structure != Structure::opaque) {  // opaque policies always have one chunk
+      const Index tn = P::structure == Structure::dense ? n_ * n_ : n_;  // entries of one chunk transition per lane
+      // pass 1: chunk summaries (the last chunk's is never needed)
+      std::vector<S> Pc(static_cast<std::size_t>(blocks_ * chunks_ * tn * W));
+      std::vector<S> ec(static_cast<std::size_t>(blocks_ * chunks_ * n_ * W));
+      const Index work = blocks_ * (chunks_ - 1);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (Index job = 0; job < work; ++job) {
-      const Index blk = job / (chunks_ - 1), c = job % (chunks_ - 1);
-      summarize(blk, c, Pc.data() + (blk * chunks_ + c) * tn * W, ec.data() + (blk * chunks_ + c) * n_ * W);
-    }
-    // pass 2: carries (ec is overwritten with the state entering each chunk)
-#pragma omp parallel for schedule(static) num_threads(threads_)
-    for (Index blk = 0; blk < blocks_; ++blk) {
-      std::vector<S> carry(static_cast<std::size_t>(n_ * W)), next(carry.size());
-      p_.initial(blk, carry.data());
-      for (Index c = 0; c < chunks_; ++c) {
-        S* e = ec.data() + (blk * chunks_ + c) * n_ * W;
-        if (c + 1 < chunks_) apply(Pc.data() + (blk * chunks_ + c) * tn * W, carry.data(), e, next.data());
-        std::copy(carry.begin(), carry.end(), e);
-        carry.swap(next);
+      for (Index job = 0; job < work; ++job) {
+        const Index blk = job / (chunks_ - 1), c = job % (chunks_ - 1);
+        summarize(blk, c, Pc.data() + (blk * chunks_ + c) * tn * W, ec.data() + (blk * chunks_ + c) * n_ * W);
       }
-    }
-    // pass 3: every chunk from its carry
+      // pass 2: carries (ec is overwritten with the state entering each chunk)
+#pragma omp parallel for schedule(static) num_threads(threads_)
+      for (Index blk = 0; blk < blocks_; ++blk) {
+        std::vector<S> carry(static_cast<std::size_t>(n_ * W)), next(carry.size());
+        p_.initial(blk, carry.data());
+        for (Index c = 0; c < chunks_; ++c) {
+          S* e = ec.data() + (blk * chunks_ + c) * n_ * W;
+          if (c + 1 < chunks_) apply(Pc.data() + (blk * chunks_ + c) * tn * W, carry.data(), e, next.data());
+          std::copy(carry.begin(), carry.end(), e);
+          carry.swap(next);
+        }
+      }
+      // pass 3: every chunk from its carry
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-    for (Index job = 0; job < blocks_ * chunks_; ++job) {
-      const Index blk = job / chunks_, c = job % chunks_;
-      sweep(blk, c, ec.data() + (blk * chunks_ + c) * n_ * W);
+      for (Index job = 0; job < blocks_ * chunks_; ++job) {
+        const Index blk = job / chunks_, c = job % chunks_;
+        sweep(blk, c, ec.data() + (blk * chunks_ + c) * n_ * W);
+      }
     }
   }
 

@@ -130,3 +130,26 @@ __device__ void scan_tile(long long tile_begin, long long len, CarriedPrefix<D>&
 }
 
 }  // namespace seqref::cuda::scan
+
+namespace seqref::cuda::scan {
+
+/// Recurrences whose step is applied, not composed ("opaque", like the cpu engine's opaque policies): HiPPO-LegS,
+/// whose J_k = (I − A/(2(k+1)))⁻¹(I + A/(2k)) is a dense N×N matrix applied in O(N) but composed only in O(N³).
+/// One thread per lane, sequential in time: the same order of evaluation as the reference and as the cpu engine's
+/// one-chunk path. The policy provides
+///   long long lanes() const; long long len() const;
+///   State initial(long long lane) const;                 // x_0 (State: registers, or a cursor into the output)
+///   void step(long long lane, long long t, State& x) const;  // x ← J_t x + b_t
+///   void emit(long long lane, long long t, const State& x) const;
+template <class Policy>
+__global__ void sequential_lanes(Policy p) {
+  const long long lane = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (lane >= p.lanes()) return;
+  auto x = p.initial(lane);
+  for (long long t = 0; t < p.len(); ++t) {
+    p.step(lane, t, x);
+    p.emit(lane, t, x);
+  }
+}
+
+}  // namespace seqref::cuda::scan

@@ -1,6 +1,6 @@
-// HiPPO-LegS online memory on CUDA (kexue.fm/archives/10137, "计算高效"), batched over channels: one thread per
-// channel runs the fused O(N) step of seqref::cpu::hippo_legs_online (cumulative-sum matvec, then the post's scalar
-// recurrence for the solve), reading x_k from its own row k−1 of `states` and writing x_{k+1} to row k. The step
+// HiPPO-LegS online memory on CUDA (kexue.fm/archives/10137, "计算高效"), batched over channels: the scan engine's
+// sequential_lanes (cuda/scan/engine.cuh), one thread per channel, runs the fused O(N) step of
+// seqref::cpu::hippo_legs_online (cumulative-sum matvec, then the post's scalar recurrence for the solve), reading x_k from its own row k−1 of `states` and writing x_{k+1} to row k. The step
 // coefficients (a_n, b_n, w_k) are shared by all threads and computed on the fly (cheap beside the memory traffic).
 //
 // Entry points (declared in seqref/opt/ssm/hippo.hpp): host memory — the CPU backend's argument checks, copy in,
@@ -11,7 +11,8 @@
 #pragma nv_diag_suppress 20012
 #pragma nv_diag_suppress 554
 
-#include "../host.cuh"
+#include "cuda/host.cuh"
+#include "cuda/scan/engine.cuh"
 #include "seqref/opt/ssm/hippo.hpp"
 
 #include <cuda_runtime.h>
@@ -34,23 +35,35 @@ constexpr std::string_view kHostFn = "seqref::cuda::hippo_legs_online";
 constexpr std::string_view kDeviceFn = "seqref::cuda::device::hippo_legs_online";
 constexpr int kThreads = 128;
 
-__global__ void legs_online_kernel(const float* __restrict__ u, float* __restrict__ states, int channels, int len,
-                                   int N, float b_scale, bool log_weight) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= channels) return;
-  const float* uc = u + static_cast<long long>(c) * len;
-  float* xc = states + static_cast<long long>(c) * len * N;
-  // x_1 = B_0 u_0 e_0 (exact on [0, ε])
-  xc[0] = b_scale * uc[0];
-  for (int n = 1; n < N; ++n) xc[n] = 0.0f;
-  for (int k = 1; k < len; ++k) {
+// The LegS step as an opaque policy of the scan engine (cuda/scan/engine.cuh, sequential_lanes): lane = channel;
+// the state is a cursor to the channel's current row of `states` (x_k is read from row k−1, x_{k+1} written to
+// row k), so nothing but the output is stored.
+struct LegsPolicy {
+  const float* __restrict__ u;
+  float* __restrict__ states;
+  int channels, L, N;
+  float b_scale;
+  bool log_weight;
+
+  __device__ long long lanes() const { return channels; }
+  __device__ long long len() const { return L; }
+  __device__ float* initial(long long c) const { return states + c * L * N; }
+  __device__ void emit(long long, long long, float* const&) const {}  // the step wrote row k in place
+
+  __device__ void step(long long c, long long k, float*& row) const {
+    const float* uc = u + c * L;
+    if (k == 0) {  // x_1 = B_0 u_0 e_0 (exact on [0, ε]); row already points at row 0
+      row[0] = b_scale * uc[0];
+      for (int n = 1; n < N; ++n) row[n] = 0.0f;
+      return;
+    }
     const float kk = static_cast<float>(k);
     const float w = log_weight ? logf((kk + 1.0f) / kk) : 1.0f / kk;
     const float cc = 1.0f / (2.0f * kk);
     const float lambda = 1.0f / (2.0f * (kk + 1.0f));
     const float uk = uc[k];
-    const float* x = xc + static_cast<long long>(k - 1) * N;
-    float* z = xc + static_cast<long long>(k) * N;
+    const float* x = row;
+    float* z = row + N;
     float cum = 0.0f, s_prev = 0.0f;
     for (int n = 0; n < N; ++n) {
       const float nn = static_cast<float>(n);
@@ -64,8 +77,9 @@ __global__ void legs_online_kernel(const float* __restrict__ u, float* __restric
       z[n] = (sn - s_prev) / v;
       s_prev = sn;
     }
+    row = z;
   }
-}
+};
 
 void check_device_args(const float* u, const float* states, Index channels, Index len, Index N,
                        const LegsOnlineOptions& options) {
@@ -85,9 +99,9 @@ void hippo_legs_online(const float* u, float* states, Index channels, Index len,
                        void* stream) {
   check_device_args(u, states, channels, len, N, options);
   const unsigned blocks = static_cast<unsigned>((channels + kThreads - 1) / kThreads);
-  legs_online_kernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(
-      u, states, static_cast<int>(channels), static_cast<int>(len), static_cast<int>(N),
-      static_cast<float>(options.b_scale), options.log_weight);
+  const LegsPolicy policy{u, states, static_cast<int>(channels), static_cast<int>(len), static_cast<int>(N),
+                          static_cast<float>(options.b_scale), options.log_weight};
+  scan::sequential_lanes<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(policy);
   check_cuda(cudaGetLastError(), kDeviceFn, "kernel launch");
 }
 }  // namespace device

@@ -4,6 +4,7 @@
 // at the end of this file.
 
 #include "seqref/ref/ssm/hippo.hpp"
+#include "seqref/ref/scan/linear_recurrence.hpp"
 
 #include "seqref/core/validate.hpp"
 
@@ -494,10 +495,12 @@ Matrix<S> lti_online(const Matrix<S>& Abar, const Matrix<S>& Bbar, std::span<con
   require_finite_span(u, fn, "u");
   const Index L = static_cast<Index>(u.size());
   Matrix<S> X(L, N);
-  Matrix<S> x = Matrix<S>::Zero(N, 1);
+  std::vector<S> x(static_cast<std::size_t>(N), S(0)), b(static_cast<std::size_t>(N));
+  const std::span<const S> J(Abar.data(), static_cast<std::size_t>(N * N));  // row-major, as the scan engine's J
   for (Index k = 0; k < L; ++k) {
-    x = Abar * x + Bbar * u[static_cast<std::size_t>(k)];  // x_{k+1} = Ā x_k + B̄ u_k
-    X.row(k) = x.transpose();
+    for (Index n = 0; n < N; ++n) b[static_cast<std::size_t>(n)] = Bbar(n, 0) * u[static_cast<std::size_t>(k)];
+    recurrence_step<S>(Transition::dense, J, b, x);  // x_{k+1} = Ā x_k + B̄ u_k: one step of the scan engine
+    for (Index n = 0; n < N; ++n) X(k, n) = x[static_cast<std::size_t>(n)];
   }
   return X;
 }
