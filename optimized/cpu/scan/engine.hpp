@@ -47,11 +47,13 @@ namespace seqref::cpu::scan {
 
 enum class Structure { diagonal, dense, opaque };
 
-/// The chunk length the engine uses for `blocks` lane blocks of length T (schedule.chunk > 0 overrides it). Enough
-/// chunks to keep 64 threads busy when there are few blocks; one chunk (the plain loop) when blocks alone suffice.
+/// The chunk length the engine uses for `blocks` lane blocks of length T (schedule.chunk > 0 overrides it). Chunking
+/// costs a second pass over the inputs, so it is used only when there are too few blocks to share out: fewer than
+/// 32 (a constant, not the thread count, so results do not depend on the machine), then enough chunks for 64-way
+/// parallelism.
 inline Index chunk_length(Index blocks, Index T, const ScanSchedule& schedule) {
   if (schedule.chunk > 0) return std::min(schedule.chunk, T);
-  if (blocks >= 64 || T < 512) return T;
+  if (blocks >= 32 || T < 512) return T;
   const Index chunks = std::max<Index>(1, 64 / blocks);
   return std::max<Index>(128, (T + chunks - 1) / chunks);
 }

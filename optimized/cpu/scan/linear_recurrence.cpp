@@ -1,8 +1,10 @@
 // The scan engine on arrays (seqref/opt/scan/linear_recurrence.hpp): policies of optimized/cpu/scan/engine.hpp.
 //
-// scalar / diagonal J: every (sequence β, entry i) is an independent scalar recurrence; lanes are those pairs in
-// order λ = β·D + i, W per block (one AVX-512 register), so for D ≥ W a block reads contiguous rows of J and b.
-// dense J: one lane per sequence (W = 1), state D; the engine's per-lane matvec in the reference's order.
+// Lanes of width 1 whose state is a contiguous run of entries, so each step reads one contiguous piece of a row of
+// J and b and writes one of x: the [B, T, D] layout streams. scalar / diagonal J: the entries are independent, so a
+// sequence's D entries are split into groups of <= 512 (one block each; more blocks before time has to be chunked),
+// updated elementwise (vectorized); dense J: one block per sequence, the engine's matvec in the reference's order.
+// Few, long sequences are split into chunks of time by the engine.
 
 #include "seqref/opt/scan/linear_recurrence.hpp"
 
@@ -15,48 +17,39 @@ namespace {
 template <class S>
 struct ElementwisePolicy {
   using Scalar = S;
-  static constexpr int width = 64 / static_cast<int>(sizeof(S));
+  static constexpr int width = 1;
   static constexpr scan::Structure structure = scan::Structure::diagonal;
 
   const LinearRecurrence<S>& p;
   std::span<S> x, x_final;
-  Index lanes() const { return p.batch * p.dim; }
-  Index blocks() const { return (lanes() + width - 1) / width; }
+  Index G = group(p.dim);  // entries per block: the entries of a diagonal recurrence are independent
+  static Index group(Index D) { return D <= 512 ? D : 256; }
+  Index groups() const { return (p.dim + G - 1) / G; }
+  Index blocks() const { return p.batch * groups(); }
   Index len() const { return p.len; }
-  Index state() const { return 1; }
+  Index state() const { return G; }
+  // block → (sequence β, first entry i0, entries n <= G); padding entries have a = 1, b = 0 and are not stored
+  Index beta(Index blk) const { return blk / groups(); }
+  Index i0(Index blk) const { return (blk % groups()) * G; }
+  Index count(Index blk) const { return std::min(G, p.dim - i0(blk)); }
 
   void initial(Index blk, S* x0) const {
-    for (Index l = 0; l < width; ++l) {
-      const Index lam = blk * width + l;
-      x0[l] = lam < lanes() && !p.x0.empty() ? p.x0[lam] : S(0);
-    }
+    std::fill_n(x0, G, S(0));
+    if (!p.x0.empty()) std::copy_n(p.x0.data() + beta(blk) * p.dim + i0(blk), count(blk), x0);
   }
   void coeffs(Index blk, Index t, S* a, S* b) const {
-    const Index D = p.dim, T = p.len;
-    for (Index l = 0; l < width; ++l) {
-      const Index lam = blk * width + l;
-      if (lam >= lanes()) { a[l] = S(1); b[l] = S(0); continue; }
-      const Index beta = lam / D, i = lam % D, step = beta * T + t;
-      a[l] = p.kind == Transition::scalar ? p.J[step] : p.J[step * D + i];
-      b[l] = p.b[step * D + i];
-    }
+    const Index D = p.dim, step = beta(blk) * p.len + t, n = count(blk);
+    if (p.kind == Transition::scalar) std::fill_n(a, n, p.J[step]);
+    else std::copy_n(p.J.data() + step * D + i0(blk), n, a);
+    std::copy_n(p.b.data() + step * D + i0(blk), n, b);
+    std::fill(a + n, a + G, S(1));
+    std::fill(b + n, b + G, S(0));
   }
   void emit(Index blk, Index t, const S* xt) const {
-    if (x.empty()) return;
-    const Index D = p.dim, T = p.len;
-    for (Index l = 0; l < width; ++l) {
-      const Index lam = blk * width + l;
-      if (lam >= lanes()) break;
-      x[((lam / D) * T + t) * D + lam % D] = xt[l];
-    }
+    if (!x.empty()) std::copy_n(xt, count(blk), x.data() + (beta(blk) * p.len + t) * p.dim + i0(blk));
   }
   void final(Index blk, const S* xT) const {
-    if (x_final.empty()) return;
-    for (Index l = 0; l < width; ++l) {
-      const Index lam = blk * width + l;
-      if (lam >= lanes()) break;
-      x_final[lam] = xT[l];
-    }
+    if (!x_final.empty()) std::copy_n(xT, count(blk), x_final.data() + beta(blk) * p.dim + i0(blk));
   }
 };
 

@@ -32,6 +32,15 @@ void check_cpu() {
 RC_GTEST_PROP(ScanCpu, DoubleWithinErrorModelAtEveryChunking, ()) { check_cpu<double>(); }
 RC_GTEST_PROP(ScanCpu, FloatWithinErrorModelAtEveryChunking, ()) { check_cpu<float>(); }
 
+TEST(ScanCpu, WideStatesSplitIntoEntryGroups) {
+  // D > 512: the elementwise policy splits a sequence's entries into groups of 256 (the last one partial)
+  for (Transition kind : {Transition::scalar, Transition::diagonal})
+    for (Index chunk : {0, 5}) {
+      const auto m = cpu_vs_oracle<float>(kind, 2, 129, 600, 1.0, chunk, 2, 51 + static_cast<std::uint64_t>(chunk));
+      EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u;
+    }
+}
+
 TEST(ScanCpu, ThreadCountDoesNotChangeBits) {
   for (Transition kind : {Transition::scalar, Transition::diagonal, Transition::dense})
     for (Index chunk : {0, 7, 128}) {
