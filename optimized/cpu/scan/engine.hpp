@@ -18,7 +18,9 @@
 // Pass 3 regenerates J_t and b_t (the policy computes them on the fly: exp(Δ A), tanh′, …) instead of storing
 // them, so memory traffic is two reads of the inputs and one write of the outputs. The final state is pass 3's last
 // x_T, so x_final equals the last emitted state bit for bit. With one chunk the engine is the sequential loop of
-// the reference in the same arithmetic order (passes 1 and 2 are skipped).
+// the reference in the same order of operations (passes 1 and 2 are skipped); it is not bit-identical to the
+// reference, because seqref_cpu is built with -march=native and the compiler contracts a·x + b into one FMA (one
+// rounding instead of two), which the reference, built without target flags, does not.
 //
 // Determinism: the chunk size depends only on (blocks, T) or on Schedule::chunk, never on the thread count, and
 // every (block, chunk) is computed by one thread, so results are bit-identical for any number of threads.
