@@ -75,8 +75,12 @@ class Engine {
 
   void run() {
     if (chunks_ == 1) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-      for (Index blk = 0; blk < blocks_; ++blk) sweep(blk, 0, nullptr);
+#pragma omp parallel num_threads(threads_)
+      {
+        serial_inside();
+#pragma omp for schedule(dynamic, 1)
+        for (Index blk = 0; blk < blocks_; ++blk) sweep(blk, 0, nullptr);
+      }
       return;
     }
     if constexpr (P::structure != Structure::opaque) {  // opaque policies always have one chunk
@@ -85,10 +89,14 @@ class Engine {
       std::vector<S> Pc(static_cast<std::size_t>(blocks_ * chunks_ * tn * W));
       std::vector<S> ec(static_cast<std::size_t>(blocks_ * chunks_ * n_ * W));
       const Index work = blocks_ * (chunks_ - 1);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-      for (Index job = 0; job < work; ++job) {
-        const Index blk = job / (chunks_ - 1), c = job % (chunks_ - 1);
-        summarize(blk, c, Pc.data() + (blk * chunks_ + c) * tn * W, ec.data() + (blk * chunks_ + c) * n_ * W);
+#pragma omp parallel num_threads(threads_)
+      {
+        serial_inside();
+#pragma omp for schedule(dynamic, 1)
+        for (Index job = 0; job < work; ++job) {
+          const Index blk = job / (chunks_ - 1), c = job % (chunks_ - 1);
+          summarize(blk, c, Pc.data() + (blk * chunks_ + c) * tn * W, ec.data() + (blk * chunks_ + c) * n_ * W);
+        }
       }
       // pass 2: carries (ec is overwritten with the state entering each chunk)
 #pragma omp parallel for schedule(static) num_threads(threads_)
@@ -103,10 +111,14 @@ class Engine {
         }
       }
       // pass 3: every chunk from its carry
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-      for (Index job = 0; job < blocks_ * chunks_; ++job) {
-        const Index blk = job / chunks_, c = job % chunks_;
-        sweep(blk, c, ec.data() + (blk * chunks_ + c) * n_ * W);
+#pragma omp parallel num_threads(threads_)
+      {
+        serial_inside();
+#pragma omp for schedule(dynamic, 1)
+        for (Index job = 0; job < blocks_ * chunks_; ++job) {
+          const Index blk = job / chunks_, c = job % chunks_;
+          sweep(blk, c, ec.data() + (blk * chunks_ + c) * n_ * W);
+        }
       }
     }
   }
@@ -114,6 +126,11 @@ class Engine {
   Index chunk() const { return L_; }
 
  private:
+  // Inside the engine's parallel regions a policy's own parallel code (Eigen's GEMMs in coeffs/emit, say) must run
+  // on the calling thread: with a one-thread team Eigen would otherwise open a nested team for every small product
+  // (measured 4–5× slower for SSD). omp_set_num_threads here sets only this thread's ICV for nested regions.
+  static void serial_inside() { omp_set_num_threads(1); }
+
   // x ← J_t x + b_t for t in chunk c, starting from `start` (nullptr: the policy's x_0), emitting each x_t.
   void sweep(Index blk, Index c, const S* start) const {
     const Index t0 = c * L_, t1 = std::min(T_, t0 + L_);
