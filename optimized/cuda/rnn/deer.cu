@@ -3,13 +3,11 @@
 //   evaluate   one thread per t: F_t = tanh(A x^(k)_{t−1} + u_t) and |x^(k)_t − F_t|, max-reduced into one word
 //              (non-negative floats order like their bit patterns; NaN/Inf count as +Inf) — the residual of the
 //              current iterate, the only number copied back for the convergence check;
-//   summarize  one block per chunk of the time axis: scan_tile (optimized/cuda/scan/engine.cuh) over the chunk's
-//              steps (J_t, b_t) formed on the fly from F and the iterate, from the identity map: the chunk's composite
-//              map (Π J, state from 0);
-//   combine    one block: scan_tile over the chunk composites from (I, x_0): the state entering every chunk;
-//   rescan     one block per chunk: scan_tile again from the carried state, emitting x̂_t (damped if asked).
-// The engine's scan_tile walks one lane's time axis in one block; a single long sequence needs many blocks, so the
-// three launches above split it into chunks (the cpu engine's two-level scheme) — every scan is scan_tile.
+//   solve      the sweep's linear recurrence by the engine's chunked (multi-block) scan, scan::chunked_scan
+//              (optimized/cuda/scan/engine.cuh), on the one sequence: chunk_summaries (each chunk's composite map,
+//              steps (J_t, b_t) formed on the fly from F and the iterate by SweepSteps), chunk_entering (the state
+//              entering every chunk, from (I, x_0)), chunk_rescan (x̂_t, damped if asked, by DampedEmit).
+// A single long sequence in one block would run on one SM; the chunked scan spreads it over ~512 blocks.
 // Steps: newton J_t = diag(1 − F_t²) A, fixed_a J_t = A, quasi J_t = diag((1 − F_t²) ∘ diag A) (carried as a dense
 // Affine<D> with zero off-diagonals), b_t = F_t − J_t x^(k)_{t−1}.
 
@@ -42,7 +40,6 @@ using host::DeviceZero;
 using host::grid_for;
 using host::Stream;
 using scan::Affine;
-using scan::CarriedPrefix;
 
 constexpr std::string_view kFn = "seqref::cuda::deer";
 constexpr int kThreads = 128;
@@ -110,63 +107,31 @@ __device__ inline void sweep_step(const Weights<D>& w, int kind, const float* F,
   }
 }
 
+// The sweep's steps as the chunked scan's Steps functor (one sequence: bind ignores seq, which is always 0).
 template <int D>
-__global__ void summarize_kernel(Weights<D> w, int kind, const float* __restrict__ F, const float* __restrict__ xk,
-                                 const float* __restrict__ x0, long long T, long long chunk,
-                                 Affine<D>* __restrict__ summaries) {
-  constexpr int ITEMS = items_for<D>();
-  using BlockScan = cub::BlockScan<Affine<D>, kThreads>;
-  __shared__ typename BlockScan::TempStorage temp;
-  const long long begin = blockIdx.x * chunk, end = min(T, begin + chunk);
-  CarriedPrefix<D> carry{scan::identity<D>()};
-  for (long long tile = begin; tile < end; tile += kThreads * ITEMS)
-    scan::scan_tile<D, kThreads, ITEMS>(
-        tile, end, carry, temp, [&](long long t, Affine<D>& s) { sweep_step<D>(w, kind, F, xk, x0, t, s); },
-        [](long long, const float (&)[D]) {});
-  if (threadIdx.x == 0) summaries[blockIdx.x] = carry.running;
-}
+struct SweepSteps {
+  Weights<D> w;
+  int kind;
+  const float* F;
+  const float* xk;
+  const float* x0;
+  __device__ const SweepSteps& bind(long long) const { return *this; }
+  __device__ void operator()(long long t, Affine<D>& s) const { sweep_step<D>(w, kind, F, xk, x0, t, s); }
+};
 
-// entering[c] = the state entering chunk c (entering[0] = x_0).
+// The chunked scan's Emit functor: out_t = x̂_t, or x^(k)_t + damping (x̂_t − x^(k)_t) when damping ≠ 1.
 template <int D>
-__global__ void combine_kernel(const Affine<D>* __restrict__ summaries, const float* __restrict__ x0, long long chunks,
-                               float* __restrict__ entering) {
-  constexpr int ITEMS = items_for<D>();
-  using BlockScan = cub::BlockScan<Affine<D>, kThreads>;
-  __shared__ typename BlockScan::TempStorage temp;
-  CarriedPrefix<D> carry{scan::identity<D>()};
+struct DampedEmit {
+  const float* xk;
+  float damping;
+  float* out;
+  __device__ const DampedEmit& bind(long long) const { return *this; }
+  __device__ void operator()(long long t, const float (&x)[D]) const {
 #pragma unroll
-  for (int i = 0; i < D; ++i) carry.running.b[i] = x0[i];
-  if (threadIdx.x == 0)
-    for (int i = 0; i < D; ++i) entering[i] = x0[i];
-  for (long long tile = 0; tile < chunks; tile += kThreads * ITEMS)
-    scan::scan_tile<D, kThreads, ITEMS>(
-        tile, chunks, carry, temp, [&](long long c, Affine<D>& s) { s = summaries[c]; },
-        [&](long long c, const float (&x)[D]) {
-          if (c + 1 < chunks)
-            for (int i = 0; i < D; ++i) entering[(c + 1) * D + i] = x[i];
-        });
-}
-
-template <int D>
-__global__ void rescan_kernel(Weights<D> w, int kind, const float* __restrict__ F, const float* __restrict__ xk,
-                              const float* __restrict__ x0, long long T, long long chunk,
-                              const float* __restrict__ entering, float damping, float* __restrict__ out) {
-  constexpr int ITEMS = items_for<D>();
-  using BlockScan = cub::BlockScan<Affine<D>, kThreads>;
-  __shared__ typename BlockScan::TempStorage temp;
-  const long long begin = blockIdx.x * chunk, end = min(T, begin + chunk);
-  CarriedPrefix<D> carry{scan::identity<D>()};
-#pragma unroll
-  for (int i = 0; i < D; ++i) carry.running.b[i] = entering[blockIdx.x * D + i];
-  for (long long tile = begin; tile < end; tile += kThreads * ITEMS)
-    scan::scan_tile<D, kThreads, ITEMS>(
-        tile, end, carry, temp, [&](long long t, Affine<D>& s) { sweep_step<D>(w, kind, F, xk, x0, t, s); },
-        [&](long long t, const float (&x)[D]) {
-#pragma unroll
-          for (int i = 0; i < D; ++i)
-            out[t * D + i] = damping == 1.f ? x[i] : xk[t * D + i] + damping * (x[i] - xk[t * D + i]);
-        });
-}
+    for (int i = 0; i < D; ++i)
+      out[t * D + i] = damping == 1.f ? x[i] : xk[t * D + i] + damping * (x[i] - xk[t * D + i]);
+  }
+};
 
 __global__ void sequential_kernel(const float* __restrict__ A, const float* __restrict__ u,
                                   const float* __restrict__ x0, float* __restrict__ out, long long T, int d) {
@@ -202,15 +167,11 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
   Weights<D> w;
   for (int i = 0; i < D * D; ++i) w.A[i] = cell.A[static_cast<std::size_t>(i)];
   const int kind = opt.method == DeerMethod::newton ? kNewton : opt.method == DeerMethod::fixed_a ? kFixed : kQuasi;
-  // chunks: at least one tile each, at most ~512 of them (enough blocks for every SM; few for the combine scan)
-  const long long tile = static_cast<long long>(kThreads) * ITEMS;
-  const long long tiles = (T + tile - 1) / tile;
-  const long long chunk = tile * std::max<long long>(1, (tiles + 511) / 512);
-  const long long chunks = (T + chunk - 1) / chunk;
+  // chunks: at least one tile each, at most 512 of them (enough blocks for every SM; few for the combine scan)
+  const scan::ChunkPlan plan = scan::plan_chunks<kThreads, ITEMS>(T, 1, 512);
 
-  DeviceBuffer<float> du(n, kFn), dx0(D, kFn), dx(n, kFn), dnext(n, kFn), dF(n, kFn), dbest(n, kFn),
-      dentering(chunks * D, kFn);
-  DeviceBuffer<Affine<D>> dsum(chunks, kFn);
+  DeviceBuffer<float> du(n, kFn), dx0(D, kFn), dx(n, kFn), dnext(n, kFn), dF(n, kFn), dbest(n, kFn);
+  DeviceBuffer<unsigned char> dscratch(static_cast<Index>(scan::chunked_scratch_bytes<D>(plan)), kFn);
   DeviceBuffer<unsigned> dres(1, kFn);
   std::vector<float> host_x0(D, 0.f), host_x = opt.initial_guess;
   if (!x0.empty()) std::copy(x0.begin(), x0.end(), host_x0.begin());
@@ -255,14 +216,10 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
     }
     if (r <= res.tolerance) { res.status = DeerStatus::converged; break; }
     if (res.sweeps >= max_sweeps) break;
-    summarize_kernel<D><<<static_cast<unsigned>(chunks), kThreads, 0, s>>>(w, kind, dF.get(), cur, dx0.get(), T, chunk,
-                                                                            dsum.get());
-    check_cuda(cudaGetLastError(), kFn, "summarize kernel launch");
-    combine_kernel<D><<<1, kThreads, 0, s>>>(dsum.get(), dx0.get(), chunks, dentering.get());
-    check_cuda(cudaGetLastError(), kFn, "combine kernel launch");
-    rescan_kernel<D><<<static_cast<unsigned>(chunks), kThreads, 0, s>>>(
-        w, kind, dF.get(), cur, dx0.get(), T, chunk, dentering.get(), static_cast<float>(opt.damping), nxt);
-    check_cuda(cudaGetLastError(), kFn, "rescan kernel launch");
+    check_cuda(scan::chunked_scan<D, kThreads, ITEMS>(plan, SweepSteps<D>{w, kind, dF.get(), cur, dx0.get()},
+                                                      DampedEmit<D>{cur, static_cast<float>(opt.damping), nxt},
+                                                      dx0.get(), dscratch.get(), s),
+               kFn, "chunked scan kernel launch");
     std::swap(cur, nxt);
     ++res.sweeps;
   }

@@ -1,6 +1,8 @@
 // Tier 3 for the scan engine on CUDA (seqref::cuda::linear_recurrence, optimized/cuda/scan/engine.cuh): the block
 // scan with carried tile prefixes against the Oracle in model units, relative to the f32 reference's error, at
-// lengths around the tile (128 × 8 steps for scalar/diagonal, 128 × {4, 1} for dense). Skipped without a device.
+// lengths around the tile (128 × 8 steps for scalar/diagonal, 128 × {4, 1} for dense). Fewer than 256 lanes of at
+// least 8 tiles take the multi-block chunked path (chunk summaries, entering states, rescan): batch 2 × D ≤ 8 at
+// T = 10000 (and dense at T ≥ 1024) exercise it. Skipped without a device.
 
 #include "verify/support/gpu.hpp"
 #include "verify/tests/scan/linear_recurrence_properties.hpp"
