@@ -62,7 +62,7 @@ void BM_scan(benchmark::State& state) {
 
 constexpr long kDiag = static_cast<long>(Transition::diagonal), kDense = static_cast<long>(Transition::dense);
 
-BENCHMARK(seqref::bench::stream_triad_roofline)->Arg(1 << 25)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(seqref::bench::stream_triad_roofline)->Name("roofline/stream_triad")->Arg(64 << 20)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_scan<0>)->Name("scan/ref_f32/many_lanes")->Args({kDiag, 4, 2048, 2048})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_scan<1>)->Name("scan/cpu_f32/many_lanes")->Args({kDiag, 4, 2048, 2048})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_scan<2>)->Name("scan/cpu_f32_sequential/one_long_lane")->Args({kDiag, 1, 1 << 22, 1})->Unit(benchmark::kMillisecond)->UseRealTime();

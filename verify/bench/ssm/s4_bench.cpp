@@ -95,7 +95,6 @@ void BM_s4_dplr_cpu(benchmark::State& state) {
   state.counters["channels"] = static_cast<double>(channels);
 }
 
-BENCHMARK(seqref::bench::sgemm_eigen_roofline)->Name("s4/sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_cauchy_ref)->Name("s4/cauchy_ref_f32_1ch")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_cauchy_cpu)->Name("s4/cauchy_cpu_f32")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_s4_dplr_cpu)->Name("s4/dplr_kernel_cpu_f32_L16384_16ch")->RangeMultiplier(2)->Range(16, 1024)

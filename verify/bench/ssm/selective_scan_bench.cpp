@@ -6,7 +6,7 @@
 //   * cpu f32 and f64 (the fused engine policy) at T = 2048 and 16384; at T = 65536 with batch 1 (batch 8 needs
 //     12.9 GB of u, δ, z, y in f32, more than this shared machine has to give);
 //   * cuda f32 in selective_scan_bench.cu (device pointers, kernel time by CUDA events) at every T, batch 8;
-//   * selective_scan/stream_triad: this machine's memory bandwidth in the same run (the roofline).
+//   * roofline/stream_triad: this machine's memory bandwidth in the same run (the roofline).
 // Counters: "GB/s" = bytes moved / time with bytes = 4 (u, δ, z, y) · B·T·channels + 2 (B, C) · B·T·dstate +
 // channels·(dstate + 2) + B·channels·dstate (h_last), times sizeof(S) — each input read once, each output written
 // once, the minimum any implementation moves; "bw_fraction" = GB/s over the stream triad's GB/s measured once in
@@ -96,29 +96,6 @@ Data<S>& data(Index batch, Index T) {
   return *d;
 }
 
-// This process's memory bandwidth (GB/s): the median of 5 STREAM triads over 3 x 64M floats, measured once.
-double stream_gbs() {
-  static const double gbs = [] {
-    const long long n = 64ll << 20;
-    std::vector<float> a(static_cast<std::size_t>(n)), b(a.size()), c(a.size());
-#pragma omp parallel for schedule(static)
-    for (long long i = 0; i < n; ++i) a[i] = 0.f, b[i] = 1.f, c[i] = 2.f;
-    std::vector<double> t;
-    for (int r = 0; r < 5; ++r) {
-      const auto start = std::chrono::steady_clock::now();
-      float* pa = a.data();
-      const float *pb = b.data(), *pc = c.data();
-#pragma omp parallel for schedule(static)
-      for (long long i = 0; i < n; ++i) pa[i] = pb[i] + 0.5f * pc[i];
-      benchmark::DoNotOptimize(pa);
-      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::sort(t.begin(), t.end());
-    return 12.0 * static_cast<double>(n) / t[2] * 1e-9;
-  }();
-  return gbs;
-}
-
 // The minimum traffic of one call (see the file comment), in bytes.
 template <class S>
 double bytes_moved(Index batch, Index T) {
@@ -133,8 +110,8 @@ void counters(benchmark::State& state, Index batch, Index T, double seconds_per_
       benchmark::Counter(bytes_moved<S>(batch, T) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP/s"] =
       benchmark::Counter(8.0 * btd * kDstate * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["stream_GB/s"] = stream_gbs();
-  state.counters["bw_fraction"] = bytes_moved<S>(batch, T) / seconds_per_iteration * 1e-9 / stream_gbs();
+  state.counters["stream_GB/s"] = seqref::bench::stream_triad_gbs();
+  state.counters["bw_fraction"] = bytes_moved<S>(batch, T) / seconds_per_iteration * 1e-9 / seqref::bench::stream_triad_gbs();
   state.counters["T"] = static_cast<double>(T);
   state.counters["batch"] = static_cast<double>(batch);
 }
@@ -169,8 +146,6 @@ void BM_cpu(benchmark::State& state) {
   state.counters["threads"] = omp_get_max_threads();
 }
 
-BENCHMARK(seqref::bench::stream_triad_roofline)->Name("selective_scan/stream_triad")->Arg(64 << 20)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ref_f32)->Name("selective_scan/ref_f32")->Arg(2048)->Iterations(1)->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_cpu<float>)->Name("selective_scan/cpu_f32")->Args({kBatch, 2048})->Args({kBatch, 16384})

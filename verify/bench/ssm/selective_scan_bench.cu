@@ -1,11 +1,12 @@
 // CUDA benchmarks for ssm/selective_scan (see selective_scan_bench.cpp for the shape, options and counters): the
 // fused kernel through seqref::cuda::device::selective_scan on device buffers filled on the device, batch 8,
 // 1536 channels, dstate 16, T in {2048, 16384, 65536}, kernel time by CUDA events (no copies). The roofline is this
-// device's copy bandwidth measured in the same run (selective_scan/cuda_d2d_copy: cudaMemcpy device to device of
+// device's copy bandwidth measured in the same run (roofline/cuda_d2d_copy: cudaMemcpy device to device of
 // 1 GiB, counting read + write), and "bw_fraction" divides by it. Skipped with "no CUDA device".
 
 #include "seqref/opt/backend.hpp"
 #include "seqref/opt/ssm/selective_scan.hpp"
+#include "verify/bench/support/cuda_roofline.cuh"
 
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
@@ -46,65 +47,6 @@ struct DeviceArray {
   DeviceArray& operator=(const DeviceArray&) = delete;
 };
 
-double d2d_gbs() {
-  static const double gbs = [] {
-    const std::size_t bytes = std::size_t(1) << 30;
-    void *a = nullptr, *b = nullptr;
-    if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess) return 0.0;
-    cudaEvent_t start, stop;
-    cudaEventCreate(&start);
-    cudaEventCreate(&stop);
-    cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);  // warm-up
-    std::vector<float> ms;
-    for (int r = 0; r < 5; ++r) {
-      cudaEventRecord(start);
-      cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
-      cudaEventRecord(stop);
-      cudaEventSynchronize(stop);
-      float t = 0;
-      cudaEventElapsedTime(&t, start, stop);
-      ms.push_back(t);
-    }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    cudaFree(a);
-    cudaFree(b);
-    std::sort(ms.begin(), ms.end());
-    return 2.0 * static_cast<double>(bytes) / (ms[2] * 1e-3) * 1e-9;
-  }();
-  return gbs;
-}
-
-void BM_d2d_copy(benchmark::State& state) {
-  if (!cuda::available()) {
-    state.SkipWithError("no CUDA device");
-    return;
-  }
-  const std::size_t bytes = std::size_t(1) << 30;
-  void *a = nullptr, *b = nullptr;
-  if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess) {
-    state.SkipWithError("cudaMalloc failed");
-    return;
-  }
-  cudaEvent_t start, stop;
-  cudaEventCreate(&start);
-  cudaEventCreate(&stop);
-  for (auto _ : state) {
-    cudaEventRecord(start);
-    cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
-    cudaEventRecord(stop);
-    cudaEventSynchronize(stop);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, start, stop);
-    state.SetIterationTime(ms * 1e-3);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  cudaFree(a);
-  cudaFree(b);
-  state.counters["GB/s"] =
-      benchmark::Counter(2.0 * static_cast<double>(bytes) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-}
 
 void BM_cuda_f32(benchmark::State& state) {
   if (!cuda::available()) {
@@ -159,13 +101,12 @@ void BM_cuda_f32(benchmark::State& state) {
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP/s"] =
       benchmark::Counter(8.0 * btd * kDstate * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["d2d_GB/s"] = d2d_gbs();
-  state.counters["bw_fraction"] = bytes / (total / static_cast<double>(state.iterations())) * 1e-9 / d2d_gbs();
+  state.counters["d2d_GB/s"] = seqref::bench::device_copy_gbs();
+  state.counters["bw_fraction"] = bytes / (total / static_cast<double>(state.iterations())) * 1e-9 / seqref::bench::device_copy_gbs();
   state.counters["T"] = static_cast<double>(T);
   state.counters["tile"] = static_cast<double>(chunk == 0 ? 1024 : chunk);
 }
 
-BENCHMARK(BM_d2d_copy)->Name("selective_scan/cuda_d2d_copy")->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_cuda_f32)->Name("selective_scan/cuda_f32")->Args({2048, 0})->Args({16384, 0})->Args({65536, 0})
     ->Args({2048, 512})->Args({2048, 2048})->Args({65536, 2048})->UseManualTime()->Unit(benchmark::kMillisecond);
 

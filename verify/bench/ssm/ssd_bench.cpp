@@ -106,28 +106,11 @@ void BM_ssd_ref_small(benchmark::State& state) {
   counters(state, s);
 }
 
-// Same-run memory roofline: copy 256 MiB (read + write counted), threaded like the kernels.
-void BM_ssd_copy_bandwidth(benchmark::State& state) {
-  const std::size_t n = std::size_t(64) << 20;
-  std::vector<float> a(n, 1.0f), b(n);
-  for (auto _ : state) {
-#pragma omp parallel for schedule(static)
-    for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) b[static_cast<std::size_t>(i)] = a[static_cast<std::size_t>(i)];
-    benchmark::DoNotOptimize(b.data());
-    benchmark::ClobberMemory();
-  }
-  state.counters["GB/s"] =
-      benchmark::Counter(2.0 * static_cast<double>(n) * 4 * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-}
-
 BENCHMARK(BM_ssd_cpu)->Name("ssd/cpu_f32")->Args({2048, 16})->Args({2048, 64})->Args({16384, 16})
     ->Args({16384, 64})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ssd_cpu_small)->Name("ssd/cpu_f32_small")->Args({16, 0})->Args({64, 0})->Args({16, 1})->Args({64, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ssd_ref_small)->Name("ssd/ref_f32_small")->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime()
     ->Iterations(2);
-BENCHMARK(BM_ssd_copy_bandwidth)->Name("ssd/copy_bandwidth")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(seqref::bench::sgemm_eigen_roofline)->Name("ssd/sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
 
 }  // namespace

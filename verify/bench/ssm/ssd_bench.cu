@@ -89,38 +89,8 @@ void BM_ssd_cuda(benchmark::State& state) {
   state.counters["N"] = static_cast<double>(s.dstate);
 }
 
-void BM_cuda_copy_bandwidth(benchmark::State& state) {
-  if (!cuda::available()) {
-    state.SkipWithError("no CUDA device");
-    return;
-  }
-  const std::size_t bytes = std::size_t(1) << 30;
-  void *a, *b;
-  SEQREF_BENCH_CUDA_CHECK(cudaMalloc(&a, bytes));
-  SEQREF_BENCH_CUDA_CHECK(cudaMalloc(&b, bytes));
-  SEQREF_BENCH_CUDA_CHECK(cudaMemset(a, 0, bytes));
-  cudaEvent_t start, stop;
-  SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&start));
-  SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&stop));
-  for (auto _ : state) {
-    SEQREF_BENCH_CUDA_CHECK(cudaEventRecord(start));
-    SEQREF_BENCH_CUDA_CHECK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
-    SEQREF_BENCH_CUDA_CHECK(cudaEventRecord(stop));
-    SEQREF_BENCH_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    SEQREF_BENCH_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(ms * 1e-3);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  cudaFree(a);
-  cudaFree(b);
-  state.counters["GB/s"] =
-      benchmark::Counter(2.0 * static_cast<double>(bytes) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-}
 
 BENCHMARK(BM_ssd_cuda)->Name("ssd/cuda_f32")->Args({2048, 16})->Args({2048, 64})->Args({16384, 16})
     ->Args({16384, 64})->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_cuda_copy_bandwidth)->Name("ssd/cuda_copy_bandwidth")->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

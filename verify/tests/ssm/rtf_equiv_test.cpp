@@ -28,7 +28,18 @@ RC_GTEST_PROP(RtfCpu, FloatMatchesOracleRelativeToReference, ()) {
   // where a float kernel is dominated by cancellation in both implementations and the rule measures noise.
   const Index N = *rc::gen::element<Index>(1, 4, 9, 16);
   const Index L = *rc::gen::element<Index>(1, 5, 64, 127, 256, 1024);  // the reference is O(L²) off powers of two
-  const auto m = cpu_vs_oracle<float>(channels, N, L, 0.9, *rc::gen::arbitrary<std::uint64_t>());
+  const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+  Measured m;
+  try {
+    m = cpu_vs_oracle<float>(channels, N, L, 0.9, seed);
+  } catch (const std::invalid_argument& e) {
+    // Refusing is right only when the f32 problem is singular to working precision: 16 poles near 0.9 make
+    // 1 + a_1 z + ... cancel at z = 1 to Π(1 − p_i) ~ 1e-16 against coefficients ~ 1e3 (seen: exactly 0 in f32).
+    const double kappa = float_problem_condition(channels, N, L, 0.9, seed);
+    RC_LOG() << "refused (" << e.what() << "); kappa = " << kappa << "\n";
+    RC_ASSERT(kappa * 0x1p-24 >= 1.0);
+    return;
+  }
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u vs reference " << m.verdict.ref_err_u << "u\n";
   RC_ASSERT(m.verdict.pass);
 }

@@ -314,6 +314,13 @@ template ref::RtfCoefficients<double> cast<double, double>(const ref::RtfCoeffic
 template ref::RtfCoefficients<Oracle> cast<Oracle, double>(const ref::RtfCoefficients<double>&);
 template ref::SisoSystem<float> cast<float, double>(const ref::SisoSystem<double>&);
 template ref::SisoSystem<Oracle> cast<Oracle, double>(const ref::SisoSystem<double>&);
+double float_problem_condition(Index channels, Index N, Index L, double rho, std::uint64_t seed) {
+  double worst = 0;
+  for (const auto& c : channel_coefficients<float>(channels, N, rho, seed))
+    worst = std::max(worst, kernel_condition(cast<double>(c), L));
+  return worst;
+}
+
 template Measured cpu_vs_oracle<float>(Index, Index, Index, double, std::uint64_t);
 template Measured cpu_vs_oracle<double>(Index, Index, Index, double, std::uint64_t);
 

@@ -42,6 +42,11 @@ ref::SisoSystem<T> cast(const ref::SisoSystem<S>& s);
 /// construction, whatever the FFT.
 double kernel_condition(const ref::RtfCoefficients<double>& c, Index L);
 
+/// max over channels of κ (kernel_condition) for the float-rounded coefficients the f32 properties use: where
+/// κ·u_f32 >= 1 the f32 problem is singular to working precision (the denominator cancels to rounding at a root of
+/// unity), and a backend may refuse it ("vanishes" / "overflows") instead of returning noise.
+double float_problem_condition(Index channels, Index N, Index L, double rho, std::uint64_t seed);
+
 /// Eq. (2) at double vs eq. (2) at Oracle (op "kernel"); the verdict is on error/κ.
 Measured kernel_vs_oracle(Index N, Index L, double rho, std::uint64_t seed);
 
