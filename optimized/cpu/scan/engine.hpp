@@ -157,12 +157,16 @@ class Engine {
     if (t1 == T_) p_.final(blk, x.data());
   }
 
-  // Chunk c's transition product P (tn*W) and its state from zero e (n*W).
-  void summarize(Index blk, Index c, S* Pc, S* e) const {
+  // Chunk c's transition product P (tn*W) and its state from zero e (n*W), accumulated in this thread's scratch
+  // and stored once at the end: neighbouring chunks' summaries share cache lines, and updating them in place every
+  // step made two threads 2.4× slower than one (false sharing, measured on a single lane).
+  void summarize(Index blk, Index c, S* P_out, S* e_out) const {
     const Index t0 = c * L_, t1 = std::min(T_, t0 + L_), nW = n_ * W;
-    std::vector<S> a(static_cast<std::size_t>((P::structure == Structure::dense ? n_ * n_ : n_) * W)),
-        b(static_cast<std::size_t>(nW)), tmp;
-    std::fill(e, e + nW, S(0));
+    const Index tn = (P::structure == Structure::dense ? n_ * n_ : n_) * W;
+    std::vector<S> a(static_cast<std::size_t>(tn)), b(static_cast<std::size_t>(nW)), tmp;
+    std::vector<S> Pv(static_cast<std::size_t>(tn)), ev(static_cast<std::size_t>(nW), S(0));
+    S* Pc = Pv.data();
+    S* e = ev.data();
     if constexpr (P::structure == Structure::diagonal) {
       std::fill(Pc, Pc + nW, S(1));
       for (Index t = t0; t < t1; ++t) {
@@ -173,11 +177,10 @@ class Engine {
       }
     } else {
       static_assert(P::structure == Structure::dense, "opaque policies are never chunked");
-      const Index nnW = n_ * n_ * W;
-      std::fill(Pc, Pc + nnW, S(0));
+      std::fill(Pc, Pc + tn, S(0));
       for (Index i = 0; i < n_; ++i)
         for (Index l = 0; l < W; ++l) Pc[(i * n_ + i) * W + l] = S(1);
-      std::vector<S> Pn(static_cast<std::size_t>(nnW));
+      std::vector<S> Pn(static_cast<std::size_t>(tn));
       tmp.resize(static_cast<std::size_t>(nW));
       for (Index t = t0; t < t1; ++t) {
         p_.coeffs(blk, t, a.data(), b.data());
@@ -187,6 +190,8 @@ class Engine {
         std::copy(Pn.begin(), Pn.end(), Pc);
       }
     }
+    std::copy(Pv.begin(), Pv.end(), P_out);
+    std::copy(ev.begin(), ev.end(), e_out);
   }
 
   // out = M x + add for the chunk transition M (diagonal: n*W; dense: n*n*W).
