@@ -172,15 +172,7 @@ DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span
     }
     x.swap(next);
   }
-  res.converged = res.status == DeerStatus::converged;
-  if (res.status == DeerStatus::converged)
-    why << "converged after " << res.sweeps << " sweeps";
-  else if (res.status == DeerStatus::max_sweeps)
-    why << "not converged: " << res.sweeps << " sweeps (the limit) left residual " << res.residuals.back();
-  why << " (" << to_string(opt.method) << ", residual " << res.residual << " of sweep " << res.best_sweep
-      << ", tolerance " << res.tolerance << ")";
-  if (!res.converged) why << "; returning the best iterate";
-  res.reason = why.str();
+  detail::finish_deer_result(res, opt.method, why);
   return res;
 }
 

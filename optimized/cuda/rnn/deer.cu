@@ -226,15 +226,7 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
   res.states.resize(static_cast<std::size_t>(n));
   check_cuda(cudaStreamSynchronize(s), kFn, "cudaStreamSynchronize");
   dbest.download(res.states.data());
-  res.converged = res.status == DeerStatus::converged;
-  if (res.status == DeerStatus::converged)
-    why << "converged after " << res.sweeps << " sweeps";
-  else if (res.status == DeerStatus::max_sweeps)
-    why << "not converged: " << res.sweeps << " sweeps (the limit) left residual " << res.residuals.back();
-  why << " (" << to_string(opt.method) << ", residual " << res.residual << " of sweep " << res.best_sweep
-      << ", tolerance " << res.tolerance << ")";
-  if (!res.converged) why << "; returning the best iterate";
-  res.reason = why.str();
+  detail::finish_deer_result(res, opt.method, why);
   return res;
 }
 

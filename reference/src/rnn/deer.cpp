@@ -326,21 +326,19 @@ DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_
   return lin;
 }
 
-template <class Cell, class S>
-std::vector<S> deer_sweep(const Cell& cell, std::span<const std::type_identity_t<S>> u, std::span<const std::type_identity_t<S>> x0, std::span<const std::type_identity_t<S>> x, DeerMethod method) {
-  const DeerLinearization<S> lin = deer_linearize<Cell, S>(cell, u, x0, x, method);
-  const Index d = cell.dim, T = static_cast<Index>(x.size()) / d;
-  LinearRecurrence<S> p;
-  p.kind = lin.kind;
-  p.batch = 1;
-  p.len = T;
-  p.dim = d;
-  p.J = lin.J;
-  p.b = lin.b;
-  p.x0 = x0;
+// eq. (1): x_t = J_t x_{t−1} + b_t for one sweep's linearisation — every sweep is one call of the scan engine.
+template <class S>
+std::vector<S> solve_linearization(const DeerLinearization<S>& lin, std::span<const S> x0, Index T, Index d) {
+  const LinearRecurrence<S> p{lin.kind, 1, T, d, lin.J, lin.b, x0};
   std::vector<S> next(static_cast<std::size_t>(T * d));
   linear_recurrence<S>(p, next);
   return next;
+}
+
+template <class Cell, class S>
+std::vector<S> deer_sweep(const Cell& cell, std::span<const std::type_identity_t<S>> u, std::span<const std::type_identity_t<S>> x0, std::span<const std::type_identity_t<S>> x, DeerMethod method) {
+  const DeerLinearization<S> lin = deer_linearize<Cell, S>(cell, u, x0, x, method);
+  return solve_linearization<S>(lin, x0, static_cast<Index>(x.size()) / cell.dim, cell.dim);
 }
 
 template <class Cell, class S>
@@ -387,16 +385,7 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
       why << "the linearisation of sweep " << res.sweeps << " overflowed (Inf/NaN in J or b): the iteration diverges";
       break;
     }
-    LinearRecurrence<S> p;
-    p.kind = lin.kind;
-    p.batch = 1;
-    p.len = T;
-    p.dim = d;
-    p.J = lin.J;
-    p.b = lin.b;
-    p.x0 = x0;
-    std::vector<S> next(static_cast<std::size_t>(T * d));
-    linear_recurrence<S>(p, next);  // eq. (1): every sweep is one call of the scan engine
+    std::vector<S> next = solve_linearization<S>(lin, x0, T, d);
     if (opt.damping != 1) {
       const S a = S(opt.damping);
       for (std::size_t i = 0; i < next.size(); ++i) next[i] = x[i] + a * (next[i] - x[i]);
@@ -412,15 +401,7 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
     record(res.sweeps, rnn_residual<Cell, S>(cell, u, x0, x));
     if (res.residuals.back() <= res.tolerance) res.status = DeerStatus::converged;
   }
-  res.converged = res.status == DeerStatus::converged;
-  if (res.status == DeerStatus::converged)
-    why << "converged after " << res.sweeps << " sweeps";
-  else if (res.status == DeerStatus::max_sweeps)
-    why << "not converged: " << res.sweeps << " sweeps (the limit) left residual " << res.residuals.back();
-  why << " (" << to_string(opt.method) << ", residual " << res.residual << " of sweep " << res.best_sweep
-      << ", tolerance " << res.tolerance << ")";
-  if (!res.converged) why << "; returning the best iterate";
-  res.reason = why.str();
+  detail::finish_deer_result(res, opt.method, why);
   return res;
 }
 

@@ -47,6 +47,7 @@
 
 #include <functional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -144,6 +145,21 @@ Index check_deer_problem(std::string_view fn, const Cell& cell, std::span<const 
 template <class S>
 void check_deer_options(std::string_view fn, Index T, Index d, double tolerance, Index max_sweeps, double damping,
                         std::span<const S> initial_guess);
+
+/// The end of every backend's DEER loop (one wording): sets `converged` from `status` and `reason` from what `why`
+/// already holds (the non-finite case writes its cause there) plus the outcome, method, residual and tolerance.
+template <class S>
+void finish_deer_result(DeerResult<S>& res, DeerMethod method, std::ostringstream& why) {
+  res.converged = res.status == DeerStatus::converged;
+  if (res.status == DeerStatus::converged)
+    why << "converged after " << res.sweeps << " sweeps";
+  else if (res.status == DeerStatus::max_sweeps)
+    why << "not converged: " << res.sweeps << " sweeps (the limit) left residual " << res.residuals.back();
+  why << " (" << to_string(method) << ", residual " << res.residual << " of sweep " << res.best_sweep
+      << ", tolerance " << res.tolerance << ")";
+  if (!res.converged) why << "; returning the best iterate";
+  res.reason = why.str();
+}
 }  // namespace detail
 
 }  // namespace seqref
