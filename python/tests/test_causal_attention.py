@@ -9,7 +9,6 @@ The module under test is found on PYTHONPATH. Every test is a plain function wit
 
 import math
 import sys
-import traceback
 
 import numpy as np
 
@@ -359,24 +358,7 @@ def test_generate_value_errors():
     assert model.generate([3], 0, "constant_memory")["tokens"] == [3]
 
 
-# ---- script mode -------------------------------------------------------------------------------------------------
-
-def main():
-    tests = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_") and callable(fn)]
-    failed = []
-    for name, fn in tests:
-        try:
-            fn()
-        except Exception:
-            failed.append(name)
-            print(f"FAIL {name}")
-            traceback.print_exc()
-        else:
-            print(f"ok   {name}")
-    print(f"{len(tests) - len(failed)} passed, {len(failed)} failed"
-          f" (seqref {seqref.__version__} from {seqref.__file__})")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from script_runner import run
+
+    sys.exit(run(globals()))

@@ -7,7 +7,6 @@ Runs under pytest, or as a script (what CTest does):
 """
 
 import sys
-import traceback
 
 import numpy as np
 
@@ -148,14 +147,6 @@ def test_cuda_when_available():
 
 
 if __name__ == "__main__":
-    failed = 0
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                print(f"ok   {name}")
-            except Exception:
-                failed += 1
-                print(f"FAIL {name}")
-                traceback.print_exc()
-    sys.exit(1 if failed else 0)
+    from script_runner import run
+
+    sys.exit(run(globals()))

@@ -5,7 +5,6 @@ Runs as a script (what CTest does): PYTHONPATH=build/python /usr/bin/python3 pyt
 
 import math
 import sys
-import traceback
 
 import numpy as np
 
@@ -76,20 +75,7 @@ def test_bad_input_raises_value_error():
         raise AssertionError("bad input accepted")
 
 
-def main():
-    failed = 0
-    tests = [(k, v) for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
-    for name, fn in tests:
-        try:
-            fn()
-            print(f"ok   {name}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc()
-    print(f"{len(tests) - failed}/{len(tests)} passed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from script_runner import run
+
+    sys.exit(run(globals()))

@@ -6,7 +6,6 @@ Runs under pytest, or as a script (what CTest does):
 """
 
 import sys
-import traceback
 
 import numpy as np
 
@@ -74,19 +73,7 @@ def test_bad_input_raises_value_error():
                 raise AssertionError("no ValueError for " + needle)
 
 
-def main():
-    failed = 0
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                print("ok  ", name)
-            except Exception:
-                failed += 1
-                print("FAIL", name)
-                traceback.print_exc()
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from script_runner import run
+
+    sys.exit(run(globals()))

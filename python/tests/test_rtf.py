@@ -6,7 +6,6 @@ Runs under pytest, or as a script (what CTest does):
 """
 
 import sys
-import traceback
 
 import numpy as np
 
@@ -92,19 +91,7 @@ def test_bad_input_raises_value_error():
         raise AssertionError("no ValueError")
 
 
-def main():
-    failed = 0
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                print(f"PASS {name}")
-            except Exception:  # noqa: BLE001
-                failed += 1
-                print(f"FAIL {name}")
-                traceback.print_exc()
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from script_runner import run
+
+    sys.exit(run(globals()))

@@ -4,7 +4,6 @@ Runs as a script (what CTest does): PYTHONPATH=build/python /usr/bin/python3 pyt
 """
 
 import sys
-import traceback
 
 import numpy as np
 
@@ -144,20 +143,7 @@ def test_cuda_matches_cpu_when_available():
         assert np.linalg.norm(y - y_ref) <= 1e-4 * np.linalg.norm(y_ref), chunk
 
 
-def main():
-    tests = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_") and callable(fn)]
-    failed = 0
-    for name, fn in tests:
-        try:
-            fn()
-            print(f"ok   {name}")
-        except Exception:  # noqa: BLE001 - report every failure, then exit non-zero
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc()
-    print(f"{len(tests) - failed}/{len(tests)} passed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from script_runner import run
+
+    sys.exit(run(globals()))

@@ -4,7 +4,6 @@ Runs as a script (what CTest does): PYTHONPATH=build/python /usr/bin/python3 pyt
 """
 
 import sys
-import traceback
 
 import numpy as np
 
@@ -114,14 +113,6 @@ def test_cuda_if_available():
 
 
 if __name__ == "__main__":
-    failed = 0
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                print(f"ok   {name}")
-            except Exception:
-                failed += 1
-                print(f"FAIL {name}")
-                traceback.print_exc()
-    sys.exit(1 if failed else 0)
+    from script_runner import run
+
+    sys.exit(run(globals()))
