@@ -23,33 +23,42 @@ struct ElementwisePolicy {
   const LinearRecurrence<S>& p;
   std::span<S> x, x_final;
   Index G = group(p.dim);  // entries per block: the entries of a diagonal recurrence are independent
+  Index groups = (p.dim + G - 1) / G;
   static Index group(Index D) { return D <= 512 ? D : 256; }
-  Index groups() const { return (p.dim + G - 1) / G; }
-  Index blocks() const { return p.batch * groups(); }
+  Index blocks() const { return p.batch * groups; }
   Index len() const { return p.len; }
   Index state() const { return G; }
-  // block → (sequence β, first entry i0, entries n <= G); padding entries have a = 1, b = 0 and are not stored
-  Index beta(Index blk) const { return blk / groups(); }
-  Index i0(Index blk) const { return (blk % groups()) * G; }
-  Index count(Index blk) const { return std::min(G, p.dim - i0(blk)); }
+  // block → sequence β, first entry i0, n <= G entries (one division per call: this runs every step); padding
+  // entries have a = 1, b = 0 and are not stored
+  struct Piece {
+    Index beta, i0, n;
+  };
+  Piece piece(Index blk) const {
+    const Index beta = blk / groups, i0 = (blk - beta * groups) * G;
+    return {beta, i0, std::min(G, p.dim - i0)};
+  }
 
   void initial(Index blk, S* x0) const {
     std::fill_n(x0, G, S(0));
-    if (!p.x0.empty()) std::copy_n(p.x0.data() + beta(blk) * p.dim + i0(blk), count(blk), x0);
+    const Piece q = piece(blk);
+    if (!p.x0.empty()) std::copy_n(p.x0.data() + q.beta * p.dim + q.i0, q.n, x0);
   }
   void coeffs(Index blk, Index t, S* a, S* b) const {
-    const Index D = p.dim, step = beta(blk) * p.len + t, n = count(blk);
-    if (p.kind == Transition::scalar) std::fill_n(a, n, p.J[step]);
-    else std::copy_n(p.J.data() + step * D + i0(blk), n, a);
-    std::copy_n(p.b.data() + step * D + i0(blk), n, b);
-    std::fill(a + n, a + G, S(1));
-    std::fill(b + n, b + G, S(0));
+    const Piece q = piece(blk);
+    const Index D = p.dim, step = q.beta * p.len + t;
+    if (p.kind == Transition::scalar) std::fill_n(a, q.n, p.J[step]);
+    else std::copy_n(p.J.data() + step * D + q.i0, q.n, a);
+    std::copy_n(p.b.data() + step * D + q.i0, q.n, b);
+    std::fill(a + q.n, a + G, S(1));
+    std::fill(b + q.n, b + G, S(0));
   }
   void emit(Index blk, Index t, const S* xt) const {
-    if (!x.empty()) std::copy_n(xt, count(blk), x.data() + (beta(blk) * p.len + t) * p.dim + i0(blk));
+    const Piece q = piece(blk);
+    if (!x.empty()) std::copy_n(xt, q.n, x.data() + (q.beta * p.len + t) * p.dim + q.i0);
   }
   void final(Index blk, const S* xT) const {
-    if (!x_final.empty()) std::copy_n(xT, count(blk), x_final.data() + beta(blk) * p.dim + i0(blk));
+    const Piece q = piece(blk);
+    if (!x_final.empty()) std::copy_n(xT, q.n, x_final.data() + q.beta * p.dim + q.i0);
   }
 };
 
