@@ -10,6 +10,11 @@
 
 #include "cpu/scan/engine.hpp"
 
+#include <omp.h>
+
+#include <cmath>
+#include <utility>
+
 namespace seqref::cpu {
 
 namespace {
@@ -92,10 +97,20 @@ struct DensePolicy {
 
 template <class S>
 Index solve(const LinearRecurrence<S>& p, std::span<S> x, std::span<S> x_final, ScanSchedule schedule) {
-  detail::check_linear_recurrence<S>("seqref::cpu::linear_recurrence", p, x, x_final);
-  require(schedule.chunk >= 0 && schedule.threads >= 0, "seqref::cpu::linear_recurrence",
+  constexpr std::string_view fn = "seqref::cpu::linear_recurrence";
+  detail::check_linear_recurrence<S>(fn, p, x, x_final, /*check_values=*/false);
+  require(schedule.chunk >= 0 && schedule.threads >= 0, fn,
           "schedule.chunk and schedule.threads must be >= 0 (0: automatic); got chunk " +
               std::to_string(schedule.chunk) + ", threads " + std::to_string(schedule.threads));
+  // the finiteness scan, threaded: serially it cost as much as the scan itself on memory-bound shapes
+  for (const auto& [v, name] : {std::pair{p.J, "J"}, std::pair{p.b, "b"}, std::pair{p.x0, "x0"}}) {
+    const S* d = v.data();
+    const Index n = static_cast<Index>(v.size());
+    int bad = 0;
+#pragma omp parallel for reduction(| : bad) schedule(static) num_threads(schedule.threads > 0 ? schedule.threads : omp_get_max_threads())
+    for (Index i = 0; i < n; ++i) bad |= (d[i] * S(0) != S(0));  // inf·0 and NaN·0 are NaN: vectorizes
+    if (bad) invalid_argument(fn, detail::nonfinite_message(name));
+  }
   if (p.kind == Transition::dense) return scan::run(DensePolicy<S>{p, x, x_final}, schedule);
   return scan::run(ElementwisePolicy<S>{p, x, x_final}, schedule);
 }
