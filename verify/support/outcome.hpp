@@ -32,6 +32,26 @@ CheckOutcome outcome_of(const E& e) {
   return o;
 }
 
+/// A property that holds or not, reported as is (no "bit-identical" claim): anything with `.pass` and `.detail`.
+template <class E>
+  requires requires(const E& e) { bool(e.pass); e.detail; }
+CheckOutcome outcome_of_property(const E& e) {
+  CheckOutcome o;
+  o.pass = e.pass;
+  o.detail = e.detail;
+  return o;
+}
+
+/// An error measured against a fixed bound (both in u), e.g. an identity checked at Oracle precision.
+inline CheckOutcome outcome_within(double err_u, double bound_u, std::string detail) {
+  CheckOutcome o;
+  o.error_u = err_u;
+  o.bound_u = bound_u;
+  o.pass = err_u <= bound_u;
+  o.detail = std::move(detail);
+  return o;
+}
+
 /// A CUDA check that cannot run on this machine, and why.
 inline CheckOutcome cuda_skipped() {
   CheckOutcome o;

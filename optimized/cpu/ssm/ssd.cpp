@@ -79,9 +79,10 @@ Scratch<S>& scratch() {
   return s;
 }
 
-/// Called at the top of coeffs/emit, which run inside the engine's parallel regions: Eigen threads a product unless
-/// omp_get_num_threads() > 1, so in a one-thread team (schedule.threads = 1, or a one-block problem) every small
-/// chunk GEMM would open a nested team of omp_get_max_threads() threads (measured: 4x slower). nthreads-var is an
+/// Called inside SSD's own parallel region (group_cb; the policy's coeffs/emit need nothing: the scan engine runs
+/// policies serially inside its threads): Eigen threads a product unless omp_get_num_threads() > 1, so in a
+/// one-thread team every small chunk GEMM would open a nested team of omp_get_max_threads() threads (measured: 4x
+/// slower). nthreads-var is an
 /// ICV of the calling implicit task's data environment, so this does not leak out of the engine's region; Eigen
 /// reads it through Eigen::nbThreads() unless the caller fixed Eigen::setNbThreads.
 inline void no_nested_eigen_threads() {
@@ -117,7 +118,6 @@ class SsdPolicy {
       std::fill(b, b + PN, S(0));
       return;
     }
-    no_nested_eigen_threads();
     const Chunk ch = chunk(blk, step - 1);
     Scratch<S>& s = scratch<S>();
     s.fit(ch.q, sh_.headdim, sh_.dstate);
@@ -134,7 +134,6 @@ class SsdPolicy {
   // x = the state entering chunk `step` (step < nc): write chunk step's output.
   void emit(Index blk, Index step, const S* x) const {
     if (step >= nc_) return;
-    no_nested_eigen_threads();
     const Chunk ch = chunk(blk, step);
     Scratch<S>& s = scratch<S>();
     s.fit(ch.q, sh_.headdim, sh_.dstate);

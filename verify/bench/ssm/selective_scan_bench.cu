@@ -80,10 +80,7 @@ void BM_cuda_f32(benchmark::State& state) {
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
   cuda::device::selective_scan(p, y.p, h.p, chunk, nullptr);  // warm-up (and the fills before it)
-  if (cudaDeviceSynchronize() != cudaSuccess) {
-    state.SkipWithError("kernel failed");
-    return;
-  }
+  SEQREF_BENCH_CUDA_CHECK(cudaDeviceSynchronize());  // a failed kernel is reported as an error, with its name
   double total = 0;
   for (auto _ : state) {
     cudaEventRecord(start);

@@ -13,13 +13,6 @@ namespace {
 
 const std::string method(kMethod);
 
-CheckOutcome plain(const Outcome& o) {
-  CheckOutcome c;
-  c.pass = o.pass;
-  c.detail = o.detail;
-  return c;
-}
-
 // ---- tiers 1-2 ---------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "newton fixed point = Oracle sequential (tanh, d=8, T=200, rho=0.9)", "ref",
                       [] { return outcome_of(fixed_point_vs_sequential(DeerMethod::newton, false, 8, 200, 0.9, 1)); });
@@ -32,15 +25,15 @@ SEQREF_REGISTER_CHECK(method, "states 1..k exact after k newton sweeps (tanh, d=
 SEQREF_REGISTER_CHECK(method, "states 1..k exact after k fixed-A sweeps (GRU, d=4, T=30)", "ref",
                       [] { return outcome_of(exact_prefix(DeerMethod::fixed_a, true, 4, 30, 0.9, 5)); });
 SEQREF_REGISTER_CHECK(method, "affine cell: newton converges in 1 sweep", "ref",
-                      [] { return plain(affine_cell_one_sweep(4, 100, 6)); });
+                      [] { return outcome_of_property(affine_cell_one_sweep(4, 100, 6)); });
 SEQREF_REGISTER_CHECK(method, "newton quadratic: e_{k+1} <= C e_k^2 + floor (d=8, T=200)", "ref",
-                      [] { return plain(newton_quadratic(8, 200, 0.9, 1).outcome); });
+                      [] { return outcome_of_property(newton_quadratic(8, 200, 0.9, 1).outcome); });
 SEQREF_REGISTER_CHECK(method, "NaN/Inf and bad shapes/options throw invalid_argument", "ref",
-                      [] { return plain(bad_input_throws()); });
+                      [] { return outcome_of_property(bad_input_throws()); });
 SEQREF_REGISTER_CHECK(method, "divergent fixed-A (A = 50 I) reported non_finite with best iterate", "ref",
-                      [] { return plain(divergence_reported("ref")); });
+                      [] { return outcome_of_property(divergence_reported("ref")); });
 SEQREF_REGISTER_CHECK(method, "sweep limit reported max_sweeps with best iterate", "ref",
-                      [] { return plain(max_sweeps_reported("ref")); });
+                      [] { return outcome_of_property(max_sweeps_reported("ref")); });
 
 // ---- tier 3: cpu -------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "cpu sweep f64 (chunk 7) vs Oracle sweep (d=4, T=300)", "cpu",
@@ -63,7 +56,7 @@ SEQREF_REGISTER_CHECK(method, "cpu newton deer f32 vs f64 sequential (d=1, T=200
 SEQREF_REGISTER_CHECK(method, "cpu sequential loop f32 vs f64 (d=8, T=3000)", "cpu",
                       [] { return outcome_of(cpu_sequential_vs_oracle<float>(8, 3000, 0.9, 11)); });
 SEQREF_REGISTER_CHECK(method, "cpu divergent fixed-A reported non_finite with best iterate", "cpu",
-                      [] { return plain(divergence_reported("cpu")); });
+                      [] { return outcome_of_property(divergence_reported("cpu")); });
 
 // ---- tier 3: cuda ------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(

@@ -25,19 +25,17 @@ Variant zoh() {
   return v;
 }
 
-CheckOutcome exact(const Exact& e) { return outcome_of(e); }
-
 // ---- tier 1-2 ------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "reference f64 vs Oracle, all options, T=2049 (model units)", "ref",
                       [] { return outcome_of(reference_vs_exact<double>(1, 2049, 1, 2, mamba_default(), 1)); });
 SEQREF_REGISTER_CHECK(method, "reference f64 vs Oracle, ZOH, T=129, dstate 5 (model units)", "ref",
                       [] { return outcome_of(reference_vs_exact<double>(2, 129, 3, 5, zoh(), 2)); });
 SEQREF_REGISTER_CHECK(method, "delta = 0 gives y = D u (ref, bit-exact)", "ref",
-                      [] { return exact(zero_delta_gives_Du("ref", 2, 129, 3, 4, 3)); });
+                      [] { return outcome_of(zero_delta_gives_Du("ref", 2, 129, 3, 4, 3)); });
 SEQREF_REGISTER_CHECK(method, "A = 0 gives the running sum (ref, integers, bit-exact)", "ref",
-                      [] { return exact(zero_A_is_running_sum("ref", 2, 2049, 3, 4, 0, 4)); });
+                      [] { return outcome_of(zero_A_is_running_sum("ref", 2, 2049, 3, 4, 0, 4)); });
 SEQREF_REGISTER_CHECK(method, "split at t=127 and carry the state = one run (ref and cpu)", "ref",
-                      [] { return exact(split_carry_bit_identical(2, 2049, 17, 3, 127, 5)); });
+                      [] { return outcome_of(split_carry_bit_identical(2, 2049, 17, 3, 127, 5)); });
 SEQREF_REGISTER_CHECK(method, "ZOH - Euler = O(delta^2): observed order (2 expected)", "ref", [] {
   const Order o = zoh_euler_order(16, 3, 4, 6);
   CheckOutcome c;
@@ -67,11 +65,11 @@ SEQREF_REGISTER_CHECK(method, "cpu f32 fused, auto chunk, vs f64 ref, 17 ch, dst
 SEQREF_REGISTER_CHECK(method, "cpu f32 fused, ZOH, chunk 128, 1 sequence, T=2049 (model units)", "cpu",
                       [] { return outcome_of(cpu_vs_exact<float>(1, 2049, 3, 4, zoh(), 128, 2, 10)); });
 SEQREF_REGISTER_CHECK(method, "cpu: 1 vs 2 threads at chunk 64 (f32 and f64)", "cpu",
-                      [] { return exact(cpu_threads_bit_identical(2, 2049, 17, 5, 64, 2, 11)); });
+                      [] { return outcome_of(cpu_threads_bit_identical(2, 2049, 17, 5, 64, 2, 11)); });
 SEQREF_REGISTER_CHECK(method, "cpu: A = 0 running sum at chunk 7 (integers, bit-exact)", "cpu",
-                      [] { return exact(zero_A_is_running_sum("cpu", 2, 2049, 19, 4, 7, 12)); });
+                      [] { return outcome_of(zero_A_is_running_sum("cpu", 2, 2049, 19, 4, 7, 12)); });
 SEQREF_REGISTER_CHECK(method, "cpu: delta = 0 gives y = D u (bit-exact)", "cpu",
-                      [] { return exact(zero_delta_gives_Du("cpu", 2, 129, 17, 4, 13)); });
+                      [] { return outcome_of(zero_delta_gives_Du("cpu", 2, 129, 17, 4, 13)); });
 
 // ---- tier 3, cuda --------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(
@@ -82,7 +80,7 @@ SEQREF_REGISTER_CHECK(
     "SelectiveScanCuda");
 SEQREF_REGISTER_CHECK(
     method, "cuda: A = 0 running sum, tile 256 (integers, bit-exact)", "cuda",
-    [] { return cuda::available() ? exact(zero_A_is_running_sum("cuda", 2, 2049, 19, 4, 256, 15)) : cuda_skipped(); },
+    [] { return cuda::available() ? outcome_of(zero_A_is_running_sum("cuda", 2, 2049, 19, 4, 256, 15)) : cuda_skipped(); },
     "SelectiveScanCuda");
 
 }  // namespace

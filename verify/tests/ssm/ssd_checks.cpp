@@ -14,22 +14,6 @@ namespace {
 
 const std::string method(kMethod);
 
-CheckOutcome identity(double err_u, double bound_u, std::string detail) {
-  CheckOutcome o;
-  o.error_u = err_u;
-  o.bound_u = bound_u;
-  o.pass = err_u <= bound_u;
-  o.detail = std::move(detail);
-  return o;
-}
-
-CheckOutcome exact(const Exact& e) {
-  CheckOutcome o;
-  o.pass = e.pass;
-  o.detail = e.detail;
-  return o;
-}
-
 // ---- tier 2 ----------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "quadratic form (L o CB^T)X f64 vs Oracle recurrence (T=129)", "ref",
                       [] { return outcome_of(form_vs_oracle(Form::quadratic, SsdShape{1, 129, 2, 3, 1, 4}, 0, 1)); });
@@ -41,11 +25,11 @@ SEQREF_REGISTER_CHECK(method, "recurrence (scan engine, scalar J) f64 vs Oracle 
   return outcome_of(form_vs_oracle(Form::recurrence, SsdShape{1, 2048, 1, 2, 1, 2}, 0, 4, 0.2));
 });
 SEQREF_REGISTER_CHECK(method, "quadratic = chunked (Q=1,2,3,5,13,20) = recurrence at Oracle", "ref", [] {
-  return identity(forms_identity_u(SsdShape{2, 13, 2, 2, 2, 3}, {1, 2, 3, 5, 13, 20}, 5), 1e-20,
+  return outcome_within(forms_identity_u(SsdShape{2, 13, 2, 2, 2, 3}, {1, 2, 3, 5, 13, 20}, 5), 1e-20,
                   "identity of the algebra at 50 digits, in u of f64");
 });
 SEQREF_REGISTER_CHECK(method, "SSD = selective scan (A[c,n] = A_h, Euler, delta folded into X) at Oracle", "ref", [] {
-  return identity(ssd_equals_selective_scan_u(SsdShape{1, 37, 2, 3, 1, 4}, 8, 6), 1e-20,
+  return outcome_within(ssd_equals_selective_scan_u(SsdShape{1, 37, 2, 3, 1, 4}, 8, 6), 1e-20,
                   "recurrence, quadratic and chunked forms vs seqref::ref::selective_scan, in u of f64");
 });
 SEQREF_REGISTER_CHECK(method, "split at t=50 with the state carried = one run (f64 vs Oracle)", "ref",
@@ -53,16 +37,16 @@ SEQREF_REGISTER_CHECK(method, "split at t=50 with the state carried = one run (f
 SEQREF_REGISTER_CHECK(method, "stable segsum = naive where finite (T=300, a<=0 and mixed)", "ref", [] {
   const auto a = segsum_stable_matches_naive<double>(300, 8, 3.0, false);
   const auto b = segsum_stable_matches_naive<double>(300, 9, 3.0, true);
-  return exact({a.pass && b.pass, a.detail + "; " + b.detail});
+  return outcome_of_property(Exact{a.pass && b.pass, a.detail + "; " + b.detail});
 });
 SEQREF_REGISTER_CHECK(method, "stable segsum finite where naive gives NaN (cumsum overflow)", "ref",
-                      [] { return exact(stable_segsum_finite_where_naive_is_not<double>()); });
+                      [] { return outcome_of_property(stable_segsum_finite_where_naive_is_not<double>()); });
 
 // ---- tier 3: cpu -------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "cpu kernel exponents <= 0 for a <= 0 and = reference segsum (q=64)", "cpu", [] {
   const auto f = cpu_decays_nonpositive<float>(64, 10);
   const auto d = cpu_decays_nonpositive<double>(64, 11);
-  return exact({f.pass && d.pass, f.detail + "; " + d.detail});
+  return outcome_of_property(Exact{f.pass && d.pass, f.detail + "; " + d.detail});
 });
 SEQREF_REGISTER_CHECK(method, "cpu chunked f64 vs Oracle (T=129, Q=64)", "cpu",
                       [] { return outcome_of(cpu_vs_oracle<double>(SsdShape{2, 129, 2, 3, 1, 4}, 64, 12)); });
@@ -100,7 +84,7 @@ SEQREF_REGISTER_CHECK(
     "SsdCuda");
 SEQREF_REGISTER_CHECK(
     method, "cuda kernel exponents = cpu's, <= 0 (q=64)", "cuda",
-    [] { return cuda::available() ? exact(cuda_decays_match_cpu(64, 18)) : cuda_skipped(); }, "SsdCuda");
+    [] { return cuda::available() ? outcome_of_property(cuda_decays_match_cpu(64, 18)) : cuda_skipped(); }, "SsdCuda");
 
 }  // namespace
 }  // namespace seqref::verify::ssd
