@@ -176,7 +176,7 @@ Measured cuda_vs_oracle(const Shape& s, Values values, std::uint64_t seed, bool 
 }
 
 template <class S>
-Exactness causality(Impl impl, const Shape& s, Values values, std::uint64_t seed) {
+Exact causality(Impl impl, const Shape& s, Values values, std::uint64_t seed) {
   const auto in = inputs<S>(s, values, seed);
   const Index t = static_cast<Index>(seed % static_cast<std::uint64_t>(s.len));
   auto perturbed = in;
@@ -195,7 +195,7 @@ Exactness causality(Impl impl, const Shape& s, Values values, std::uint64_t seed
 }
 
 template <class S>
-Exactness logit_shift_invariance(Impl impl, const Shape& s, std::uint64_t seed) {
+Exact logit_shift_invariance(Impl impl, const Shape& s, std::uint64_t seed) {
   auto in = inputs<S>(s, Values::small_ints, seed);
   in.v = make_tensor<S>(s.heads, s.len, s.value_dim, Values::normal, seed + 7);
   in.scale = S(1);  // integer logits, exact in S
@@ -216,7 +216,7 @@ Exactness logit_shift_invariance(Impl impl, const Shape& s, std::uint64_t seed) 
 }
 
 template <class S>
-Exactness thread_count_independence(const Shape& s, Values values, std::uint64_t seed, cpu::AttentionTiling tiling) {
+Exact thread_count_independence(const Shape& s, Values values, std::uint64_t seed, cpu::AttentionTiling tiling) {
   const auto in = inputs<S>(s, values, seed);
   const int max_threads = omp_get_max_threads();
   omp_set_num_threads(1);
@@ -230,7 +230,7 @@ Exactness thread_count_independence(const Shape& s, Values values, std::uint64_t
 }
 
 template <class S>
-Exactness extreme_logits_bounded(Impl impl, const Shape& s, std::uint64_t seed) {
+Exact extreme_logits_bounded(Impl impl, const Shape& s, std::uint64_t seed) {
   const auto in = inputs<S>(s, Values::extreme, seed);
   const auto out = run<S>(impl, in);
   bool ok = all_finite(out);
@@ -286,10 +286,10 @@ GenerationAgreement generation_paths_agree(Index layers, Index prompt_len, Index
 #define SEQREF_INSTANTIATE_PROPERTIES(S)                                                                      \
   template Tensor3<S> run<S>(Impl, const AttentionInputs<S>&, cpu::AttentionTiling);                          \
   template Measured cpu_vs_oracle<S>(const Shape&, Values, std::uint64_t, cpu::AttentionTiling);              \
-  template Exactness causality<S>(Impl, const Shape&, Values, std::uint64_t);                                 \
-  template Exactness logit_shift_invariance<S>(Impl, const Shape&, std::uint64_t);                            \
-  template Exactness thread_count_independence<S>(const Shape&, Values, std::uint64_t, cpu::AttentionTiling); \
-  template Exactness extreme_logits_bounded<S>(Impl, const Shape&, std::uint64_t);
+  template Exact causality<S>(Impl, const Shape&, Values, std::uint64_t);                                 \
+  template Exact logit_shift_invariance<S>(Impl, const Shape&, std::uint64_t);                            \
+  template Exact thread_count_independence<S>(const Shape&, Values, std::uint64_t, cpu::AttentionTiling); \
+  template Exact extreme_logits_bounded<S>(Impl, const Shape&, std::uint64_t);
 SEQREF_INSTANTIATE_PROPERTIES(float)
 SEQREF_INSTANTIATE_PROPERTIES(double)
 #undef SEQREF_INSTANTIATE_PROPERTIES

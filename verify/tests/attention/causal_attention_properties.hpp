@@ -7,7 +7,7 @@
 #include "seqref/opt/attention/causal_attention.hpp"
 #include "seqref/ref/attention/causal_attention.hpp"
 #include "verify/support/inputs.hpp"
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include <cstdint>
 #include <string>
@@ -23,10 +23,6 @@ struct Shape {
 std::string describe(const Shape& s, Values values, std::uint64_t seed);
 
 /// A measurement judged by the tolerance table.
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
 
 // ---- tier 2: the reference against the Oracle ---------------------------------------------------------------------
 
@@ -57,29 +53,24 @@ std::string_view to_string(Impl impl);
 template <class S>
 Tensor3<S> run(Impl impl, const AttentionInputs<S>& in, cpu::AttentionTiling tiling = {});
 
-struct Exactness {
-  bool pass = false;
-  std::string detail;
-};
-
 /// Perturb q, k, v at every position > t (fresh values of any profile, including ±1e4-sized ones); rows 0..t of the
 /// output must keep every bit. t is drawn from the seed.
 template <class S>
-Exactness causality(Impl impl, const Shape& s, Values values, std::uint64_t seed);
+Exact causality(Impl impl, const Shape& s, Values values, std::uint64_t seed);
 
 /// Per-row logit shift: q' = [q, c_i], k' = [k, 1] adds c_i to every logit of row i. On integer data with scale 1
 /// every logit and every shifted logit is exact, so the output must keep every bit; c_i up to ±1e4... ±2^20.
 template <class S>
-Exactness logit_shift_invariance(Impl impl, const Shape& s, std::uint64_t seed);
+Exact logit_shift_invariance(Impl impl, const Shape& s, std::uint64_t seed);
 
 /// Same output bits with 1 thread and with every thread (cpu only).
 template <class S>
-Exactness thread_count_independence(const Shape& s, Values values, std::uint64_t seed, cpu::AttentionTiling tiling);
+Exact thread_count_independence(const Shape& s, Values values, std::uint64_t seed, cpu::AttentionTiling tiling);
 
 /// Logits around ±1e4: every output finite and inside the convex hull of the visible values (per coordinate,
 /// min_{j≤i} v_jc − slack ≤ o_ic ≤ max_{j≤i} v_jc + slack, slack = 4u·max|v|).
 template <class S>
-Exactness extreme_logits_bounded(Impl impl, const Shape& s, std::uint64_t seed);
+Exact extreme_logits_bounded(Impl impl, const Shape& s, std::uint64_t seed);
 
 /// The post's generation claim on a tiny random decoder: KV-cached decode, full recompute and O(1)-space
 /// recomputation emit identical tokens (and last-step logits equal to within 1e-12 relative, in double).

@@ -10,7 +10,7 @@
 
 #include "seqref/opt/rnn/deer.hpp"
 #include "seqref/ref/rnn/deer.hpp"
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include <cstdint>
 #include <string>
@@ -20,17 +20,6 @@ namespace seqref::verify::deer {
 
 inline constexpr std::string_view kMethod = "rnn/deer";
 
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
-
-/// A plain pass/fail property with what was seen.
-struct Outcome {
-  bool pass = false;
-  std::string detail;
-  double value = 0;  ///< the headline number (sweeps, a ratio, …)
-};
 
 TanhCell<double> tanh_cell(Index d, double rho, std::uint64_t seed);
 GruCell<double> gru_cell(Index d, Index m, std::uint64_t seed);
@@ -59,7 +48,7 @@ Measured exact_prefix(DeerMethod method, bool gru, Index d, Index T, double rho,
 
 /// Newton on the affine GRU converges in exactly one sweep (the run's sweep count and status; value = sweeps), and
 /// fixed_a on it needs more than one (non-vacuity: the test can tell).
-Outcome affine_cell_one_sweep(Index d, Index T, std::uint64_t seed);
+Exact affine_cell_one_sweep(Index d, Index T, std::uint64_t seed);
 
 /// Newton's errors e_k = max_t ‖x^(k)_t − x*_t‖∞ on the tanh cell obey the second-order bound
 ///   e_{k+1} ≤ (max|tanh″|/2) ‖A‖∞² G_k e_k² + G_k·tol,
@@ -68,7 +57,7 @@ Outcome affine_cell_one_sweep(Index d, Index T, std::uint64_t seed);
 /// steps above the floor; at least two such steps are required (the quadratic regime was actually exercised).
 /// errors: the e_k, for tables.
 struct Quadratic {
-  Outcome outcome;
+  Exact outcome;
   std::vector<double> errors;
 };
 Quadratic newton_quadratic(Index d, Index T, double rho, std::uint64_t seed);
@@ -79,16 +68,16 @@ std::vector<double> error_per_sweep(DeerMethod method, Index d, Index T, double 
 
 /// Non-finite inputs (A, u, x0, initial guess) and bad options throw std::invalid_argument from ref, cpu (and cuda when
 /// available); pass iff every case threw.
-Outcome bad_input_throws();
+Exact bad_input_throws();
 
 /// Divergent fixed_a (A = 50 I, T = 400): status non_finite, not converged, the best iterate returned with its
 /// (finite) residual, equal to the smallest residual of the history, and the states are those of that sweep.
 /// backend: "ref" or "cpu".
-Outcome divergence_reported(std::string_view backend);
+Exact divergence_reported(std::string_view backend);
 
 /// fixed_a stopped by max_sweeps = 3 on the post's problem: status max_sweeps, not converged, residual = min of the
 /// history, states = the iterate of best_sweep (ref with keep_iterates; cpu compared against ref).
-Outcome max_sweeps_reported(std::string_view backend);
+Exact max_sweeps_reported(std::string_view backend);
 
 // ---- tier 3: optimized vs oracle, relative to the reference --------------------------------------------------------
 

@@ -64,39 +64,7 @@ Problem make_problem(Transition kind, Index batch, Index len, Index dim, double 
 }
 
 std::vector<double> error_model(const Problem& p) {
-  const Index B = p.batch, T = p.len, D = p.dim, JD = transition_size(p.kind, D);
-  const long double n = p.kind == Transition::dense ? static_cast<long double>(D + 1) : 2.0L;
-  std::vector<double> E(static_cast<std::size_t>(B * T * D));
-  std::vector<long double> m(static_cast<std::size_t>(D)), e(m.size()), mn(m.size()), en(m.size());
-  for (Index beta = 0; beta < B; ++beta) {
-    for (Index i = 0; i < D; ++i) {
-      m[static_cast<std::size_t>(i)] = p.x0.empty() ? 0.0L : std::fabs(static_cast<long double>(p.x0[beta * D + i]));
-      e[static_cast<std::size_t>(i)] = 0;
-    }
-    for (Index t = 0; t < T; ++t) {
-      const Index step = beta * T + t;
-      const double* J = p.J.data() + step * JD;
-      for (Index i = 0; i < D; ++i) {
-        long double am = 0, ae = 0;
-        for (Index j = 0; j < D; ++j) {
-          double Jij = 0;
-          switch (p.kind) {
-            case Transition::scalar: Jij = i == j ? J[0] : 0; break;
-            case Transition::diagonal: Jij = i == j ? J[i] : 0; break;
-            case Transition::dense: Jij = J[i * D + j]; break;
-          }
-          am += std::fabs(static_cast<long double>(Jij)) * m[static_cast<std::size_t>(j)];
-          ae += std::fabs(static_cast<long double>(Jij)) * e[static_cast<std::size_t>(j)];
-        }
-        mn[static_cast<std::size_t>(i)] = am + std::fabs(static_cast<long double>(p.b[static_cast<std::size_t>(step * D + i)]));
-        en[static_cast<std::size_t>(i)] = ae + n * mn[static_cast<std::size_t>(i)];
-      }
-      m.swap(mn);
-      e.swap(en);
-      for (Index i = 0; i < D; ++i) E[static_cast<std::size_t>(step * D + i)] = static_cast<double>(e[static_cast<std::size_t>(i)]);
-    }
-  }
-  return E;
+  return recurrence_error_model(p.kind, p.batch, p.len, p.dim, p.J, p.b, p.x0);
 }
 
 std::vector<long double> oracle_solution(const Problem& p) {
@@ -106,19 +74,6 @@ std::vector<long double> oracle_solution(const Problem& p) {
   std::vector<long double> out(x.size());
   for (std::size_t k = 0; k < x.size(); ++k) out[k] = static_cast<long double>(x[k]);
   return out;
-}
-
-template <class S>
-double model_error(const std::vector<S>& x, const std::vector<long double>& exact, const std::vector<double>& E) {
-  const long double u = static_cast<long double>(std::numeric_limits<S>::epsilon()) / 2;
-  double worst = 0;
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    if (std::isnan(x[k])) return std::numeric_limits<double>::infinity();
-    const long double diff = std::fabs(static_cast<long double>(x[k]) - exact[k]);
-    if (diff == 0) continue;
-    worst = std::max(worst, static_cast<double>(diff / (u * static_cast<long double>(E[k]))));
-  }
-  return worst;
 }
 
 template <class S>
@@ -133,7 +88,7 @@ Measured reference_vs_oracle(Transition kind, Index batch, Index len, Index dim,
   std::vector<S> x(static_cast<std::size_t>(batch * len * dim));
   ref::linear_recurrence<S>(ps.view<S>(J, b, x0), x);
   const double err = model_error(x, oracle_solution(ps), error_model(ps));
-  const Precision prec = sizeof(S) == 8 ? Precision::f64 : Precision::f32;
+  const Precision prec = precision_of<S>();
   return {judge_absolute(tolerance(kMethod, "sequential", prec, Backend::ref), err),
           "reference " + describe(p, rho) + ", error in model units u*E"};
 }
@@ -157,7 +112,7 @@ Measured cpu_vs_oracle(Transition kind, Index batch, Index len, Index dim, doubl
   for (Index beta = 0; beta < batch; ++beta)
     final_is_last = final_is_last && std::memcmp(xf.data() + beta * dim, xo.data() + ((beta + 1) * len - 1) * dim,
                                                  static_cast<std::size_t>(dim) * sizeof(S)) == 0;
-  const Precision prec = sizeof(S) == 8 ? Precision::f64 : Precision::f32;
+  const Precision prec = precision_of<S>();
   Verdict v = judge_relative(tolerance(kMethod, "chunked", prec, Backend::cpu), model_error(xo, exact, E),
                              model_error(xr, exact, E));
   v.pass = v.pass && final_is_last;
@@ -238,7 +193,6 @@ Exact split_carry_bit_identical(Transition kind, Index batch, Index len, Index d
 }
 
 #define SEQREF_INSTANTIATE(S)                                                                                       \
-  template double model_error<S>(const std::vector<S>&, const std::vector<long double>&, const std::vector<double>&); \
   template Measured reference_vs_oracle<S>(Transition, Index, Index, Index, double, std::uint64_t);                  \
   template Measured cpu_vs_oracle<S>(Transition, Index, Index, Index, double, Index, int, std::uint64_t);
 SEQREF_INSTANTIATE(float)

@@ -21,7 +21,7 @@
 
 #include "seqref/opt/scan/linear_recurrence.hpp"
 #include "seqref/ref/scan/linear_recurrence.hpp"
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include <cstdint>
 #include <string>
@@ -51,19 +51,8 @@ std::vector<double> error_model(const Problem& p);
 /// rounding is 2^-11 of a double's u and does not pollute the metric), [B, T, D].
 std::vector<long double> oracle_solution(const Problem& p);
 
-/// max |x − x*| / (u_S · E) over every entry, with u_S the unit roundoff of S; NaN in x gives +inf.
-template <class S>
-double model_error(const std::vector<S>& x, const std::vector<long double>& exact, const std::vector<double>& E);
 
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
 
-struct Exact {
-  bool pass;
-  std::string detail;
-};
 
 /// Tier 2: ref::linear_recurrence<S> (S = float or double) vs Oracle, in model units (op "sequential").
 template <class S>

@@ -15,8 +15,6 @@ namespace seqref::verify::ssm_fft {
 
 namespace {
 
-Precision precision_of(bool is_float) { return is_float ? Precision::f32 : Precision::f64; }
-
 bool is_pow2(Index n) { return n >= 1 && (n & (n - 1)) == 0; }
 
 /// The reference transform of one row at precision T: radix-2 FFT where it applies, else the definition.
@@ -66,7 +64,7 @@ Measured judge_dft(const std::vector<std::complex<S>>& x, const std::vector<std:
     err_opt = relative_error(out, oracle) / u;
     err_ref = relative_error(reference, oracle) / u;
   }
-  const auto& tol = tolerance(kMethod, "dft", precision_of(std::is_same_v<S, float>), backend);
+  const auto& tol = tolerance(kMethod, "dft", precision_of<S>(), backend);
   return {judge_relative(tol, err_opt, err_ref), std::move(detail)};
 }
 
@@ -106,7 +104,7 @@ Measured judge_conv(const std::vector<S>& k, const std::vector<S>& u, const std:
   const double uu = unit_roundoff<S>();
   const auto reference =
       conv_rows<S>(k, u, channels, L, [](const auto& a, const auto& b) { return ref::causal_conv_fft(a, b); });
-  using O = std::conditional_t<std::is_same_v<S, float>, double, Oracle>;
+  using O = Truth<S>;
   const auto oracle =
       conv_rows<O>(k, u, channels, L, [](const auto& a, const auto& b) { return ref::causal_conv_direct(a, b); });
   // Errors in the scale of an FFT convolution, u·‖k‖₂‖u‖₂ per channel (its rounding is relative to the inputs, not
@@ -128,7 +126,7 @@ Measured judge_conv(const std::vector<S>& k, const std::vector<S>& u, const std:
     return den > 0 ? static_cast<double>(std::sqrt(num / den)) / uu : static_cast<double>(std::sqrt(num)) / uu;
   };
   const double err_opt = scaled_error(y), err_ref = scaled_error(reference);
-  const auto& tol = tolerance(kMethod, "causal_conv", precision_of(std::is_same_v<S, float>), backend);
+  const auto& tol = tolerance(kMethod, "causal_conv", precision_of<S>(), backend);
   return {judge_relative(tol, err_opt, err_ref), std::move(detail) + " (errors in u·‖k‖‖u‖)"};
 }
 

@@ -8,7 +8,7 @@
 /// `fft` at powers of two). The "reference" of the tier-3 rule is the same-precision seqref::ref::fft (powers of
 /// two) or seqref::ref::dft (any other n), and seqref::ref::causal_conv_fft for the convolution.
 
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include "seqref/core/tensor.hpp"
 
@@ -21,10 +21,6 @@ namespace seqref::verify::ssm_fft {
 
 inline constexpr std::string_view kMethod = "ssm/rtf";
 
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
 
 /// `batch` rows of n complex N(0,1) values, row-major, from the seed.
 template <class S>

@@ -270,7 +270,7 @@ Measured cpu_vs_oracle(Index C, Index L, Index N, bool log_weight, std::uint64_t
     err_opt = relative_error(out, oracle) / unit_roundoff<double>();
     err_ref = relative_error(ref_out, oracle) / unit_roundoff<double>();
   }
-  const auto& t = tolerance(kMethod, "legs_online", std::is_same_v<S, float> ? Precision::f32 : Precision::f64,
+  const auto& t = tolerance(kMethod, "legs_online", precision_of<S>(),
                             Backend::cpu);
   Measured m{judge_relative(t, err_opt, err_ref), "cpu " + shape_detail<S>(C, L, N, log_weight)};
   if (!all_finite(out)) m.verdict.pass = false;

@@ -6,7 +6,7 @@
 
 #include "seqref/opt/ssm/hippo.hpp"
 #include "seqref/ref/ssm/hippo.hpp"
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -18,10 +18,6 @@ namespace seqref::verify::hippo {
 inline constexpr std::string_view kMethod = "ssm/hippo";
 
 /// A measurement judged by the tolerance table.
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
 
 /// The post's test signal (10114): u(t) = sin 3t + ½ cos(7t²) e^{−t}.
 double post_signal(double t);

@@ -267,7 +267,7 @@ Measured judge_kernels(const std::vector<ref::RtfCoefficients<S>>& cs, const std
                        Backend backend, std::string detail) {
   const double u = unit_roundoff<S>();
   const auto reference = ref_kernels<S>(cs, L);
-  using O = std::conditional_t<std::is_same_v<S, float>, double, Oracle>;
+  using O = Truth<S>;
   const auto oracle = ref_kernels<O>(cs, L);
   const double err_opt = relative_error(out, oracle) / u, err_ref = relative_error(reference, oracle) / u;
   // The floor of the rule is κ·u, not u: near-vanishing denominators make eq. (2) ill-conditioned, and there a
@@ -276,7 +276,7 @@ Measured judge_kernels(const std::vector<ref::RtfCoefficients<S>>& cs, const std
   double kappa = 1;
   for (const auto& c : cs) kappa = std::max(kappa, kernel_condition(cast<double>(c), L));
   const auto& tol =
-      tolerance(kMethod, "kernel", std::is_same_v<S, float> ? Precision::f32 : Precision::f64, backend);
+      tolerance(kMethod, "kernel", precision_of<S>(), backend);
   return {judge_relative(tol, err_opt / kappa, err_ref / kappa),
           std::move(detail) + " (errors/kappa, kappa " + std::to_string(kappa) + ")"};
 }

@@ -9,7 +9,7 @@
 
 #include "seqref/opt/ssm/rtf.hpp"
 #include "seqref/ref/ssm/rtf.hpp"
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,10 +18,6 @@ namespace seqref::verify::rtf {
 
 inline constexpr std::string_view kMethod = "ssm/rtf";
 
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
 
 /// (a, b) with N poles of modulus in [0.2, rho] (see the file comment), in double, from the seed.
 ref::RtfCoefficients<double> stable_rtf(Index N, double rho, std::uint64_t seed);

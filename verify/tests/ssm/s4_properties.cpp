@@ -49,15 +49,6 @@ CVector<double> complex_normal(Index n, SplitMix64& rng) {
   return v;
 }
 
-/// The oracle of precision S: double judges float, Oracle judges double.
-template <class S>
-using OracleOf = std::conditional_t<std::is_same_v<S, float>, double, Oracle>;
-
-template <class S>
-Precision precision_of() {
-  return std::is_same_v<S, float> ? Precision::f32 : Precision::f64;
-}
-
 std::string sizes(Index channels, Index N, const char* len_name, Index len, std::uint64_t seed) {
   std::ostringstream os;
   os << "channels=" << channels << " N=" << N << " " << len_name << "=" << len << " seed=" << seed;
@@ -253,7 +244,7 @@ Measured cauchy_reference_vs_oracle(Index N, Index nodes, std::uint64_t seed) {
 
 template <class S>
 Measured cpu_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64_t seed) {
-  using O = OracleOf<S>;
+  using O = Truth<S>;
   const auto in = cauchy_inputs(channels, N, nodes, seed);
   const auto w = cast<S>(in.w), lambda = cast<S>(in.lambda), z = cast<S>(in.z);  // the problem, rounded to S
   CVector<S> out(static_cast<std::size_t>(channels * nodes),
@@ -302,7 +293,7 @@ void vandermonde_inputs(Index channels, Index N, std::uint64_t seed, ref::S4dIni
 
 template <class S>
 Measured cpu_vandermonde_vs_oracle(Index channels, Index N, Index L, std::uint64_t seed, ref::S4dInit init) {
-  using O = OracleOf<S>;
+  using O = Truth<S>;
   CVector<double> wd, zd;
   vandermonde_inputs(channels, N, seed, init, wd, zd);
   const auto w = cast<S>(wd), z = cast<S>(zd);
@@ -327,7 +318,7 @@ template Measured cpu_vandermonde_vs_oracle<double>(Index, Index, Index, std::ui
 
 template <class S>
 Measured cpu_s4_vs_oracle(Index channels, Index N, Index L, std::uint64_t seed) {
-  using O = OracleOf<S>;
+  using O = Truth<S>;
   const auto nplr = ref::legs_nplr<double>(N);
   SplitMix64 rng(seed);
   std::vector<ref::DplrKernelParams<S>> params;

@@ -6,7 +6,7 @@
 
 #include "seqref/opt/ssm/s4.hpp"
 #include "seqref/ref/ssm/s4.hpp"
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include <cstdint>
 #include <string>
@@ -17,10 +17,6 @@ namespace seqref::verify::s4 {
 inline constexpr std::string_view kMethod = "ssm/s4";
 
 /// A measurement judged by the tolerance table.
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
 
 /// HiPPO-LegS (A, B) with a seeded C ~ N(0, 1) (1 x N), in precision S.
 template <class S>

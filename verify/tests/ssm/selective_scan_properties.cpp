@@ -36,11 +36,6 @@ std::string sci(double x) {
 }
 
 template <class S>
-Precision precision_of() {
-  return sizeof(S) == 8 ? Precision::f64 : Precision::f32;
-}
-
-template <class S>
 Outputs<S> poisoned(const Problem& p) {
   Outputs<S> o;
   o.y.assign(sz(p.batch * p.len * p.channels), std::numeric_limits<S>::quiet_NaN());
@@ -251,24 +246,6 @@ Outputs<long double> exact_solution(const Problem& p, bool oracle) {
   }
   return out;
 }
-
-template <class S>
-double model_error(const std::vector<S>& x, const std::vector<long double>& exact, const std::vector<double>& model) {
-  const long double u = static_cast<long double>(std::numeric_limits<S>::epsilon()) / 2;
-  if (x.size() != exact.size()) return std::numeric_limits<double>::infinity();
-  double worst = 0;
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    if (std::isnan(x[k])) return std::numeric_limits<double>::infinity();
-    const long double diff = std::fabs(static_cast<long double>(x[k]) - exact[k]);
-    if (diff == 0) continue;
-    worst = std::max(worst, static_cast<double>(diff / (u * static_cast<long double>(model[k]))));
-  }
-  return worst;
-}
-template double model_error<float>(const std::vector<float>&, const std::vector<long double>&,
-                                   const std::vector<double>&);
-template double model_error<double>(const std::vector<double>&, const std::vector<long double>&,
-                                    const std::vector<double>&);
 
 template <class S>
 Measured reference_vs_exact(Index batch, Index len, Index channels, Index dstate, const Variant& v,

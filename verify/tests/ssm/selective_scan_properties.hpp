@@ -26,7 +26,7 @@
 
 #include "seqref/opt/ssm/selective_scan.hpp"
 #include "seqref/ref/ssm/selective_scan.hpp"
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include <cstdint>
 #include <string>
@@ -94,19 +94,7 @@ Model error_model(const Problem& p);
 /// reference, as long double.
 Outputs<long double> exact_solution(const Problem& p, bool oracle);
 
-/// max |x − x*| / (u_S · model) over every entry; NaN in x gives +inf; model 0 with x ≠ x* gives +inf.
-template <class S>
-double model_error(const std::vector<S>& x, const std::vector<long double>& exact, const std::vector<double>& model);
 
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
-
-struct Exact {
-  bool pass;
-  std::string detail;
-};
 
 /// Tier 2: ref::selective_scan<S> vs the exact solution (Oracle for double, the double reference for float), y and
 /// the last state, in model units (op "sequential").

@@ -362,7 +362,7 @@ Measured cpu_vs_oracle(const SsdShape& shape, Index chunk, std::uint64_t seed, d
     e = conditioned(y, h, yr, hr, yo, ho, ya, ha);
   }
   const double u = unit_roundoff<S>();
-  const Precision prec = std::is_same_v<S, double> ? Precision::f64 : Precision::f32;
+  const Precision prec = precision_of<S>();
   std::ostringstream os;
   os << describe(std::string("cpu ") + (std::is_same_v<S, double> ? "f64 vs Oracle" : "f32 vs f64") +
                      ", errors/kappa",

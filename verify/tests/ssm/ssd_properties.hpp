@@ -16,7 +16,7 @@
 
 #include "seqref/opt/ssm/ssd.hpp"
 #include "seqref/ref/ssm/ssd.hpp"
-#include "verify/support/tolerance.hpp"
+#include "verify/support/harness.hpp"
 
 #include <cstdint>
 #include <string>
@@ -26,16 +26,7 @@ namespace seqref::verify::ssd {
 
 inline constexpr std::string_view kMethod = "ssm/ssd";
 
-struct Measured {
-  Verdict verdict;
-  std::string detail;
-};
 
-/// A bit-exact (or exact) property.
-struct Exact {
-  bool pass;
-  std::string detail;
-};
 
 /// An owning SSD problem.
 template <class S>
