@@ -128,6 +128,7 @@ TEST(FftCpu, BadInputThrows) {
   EXPECT_THROW(cpu::causal_conv(k, u, y, 1, 0), std::invalid_argument);
   EXPECT_THROW(cpu::causal_conv(k, {}, y, 1, 6), std::invalid_argument);
   EXPECT_THROW(cpu::causal_conv(k, u, {}, 1, 6), std::invalid_argument);
+  EXPECT_THROW(cpu::causal_conv(k, u, y, 1, 5), std::invalid_argument);  // [1, 5] buffers, 6 entries given
   u[4] = std::numeric_limits<float>::infinity();
   try {
     cpu::causal_conv(k, u, y, 2, 3);

@@ -56,12 +56,14 @@ TEST(RtfCpu, FirChannelsReturnTheirNumerators) {
 }
 
 TEST(RtfCpu, BadInputThrows) {
-  std::vector<float> a{0.5f, 0.1f}, b{1.0f, 2.0f}, k(16);
+  std::vector<float> a{0.5f, 0.1f}, b{1.0f, 2.0f}, k(8);
   EXPECT_THROW(cpu::rtf_kernel(a, b, k, 1, 0, 8), std::invalid_argument);
   EXPECT_THROW(cpu::rtf_kernel(a, b, k, 1, 2, 0), std::invalid_argument);
   EXPECT_THROW(cpu::rtf_kernel(a, b, k, 0, 2, 8), std::invalid_argument);
   EXPECT_THROW(cpu::rtf_kernel(a, {}, k, 1, 2, 8), std::invalid_argument);
   EXPECT_THROW(cpu::rtf_kernel(a, b, std::span<float>{}, 1, 2, 8), std::invalid_argument);
+  std::vector<float> k16(16);
+  EXPECT_THROW(cpu::rtf_kernel(a, b, k16, 1, 2, 8), std::invalid_argument);  // kernel is [1, 8], not 16 entries
   a[1] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(cpu::rtf_kernel(a, b, k, 1, 2, 8), std::invalid_argument);
   // 1 − z: zero at z = 1

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <cstring>
 #include <limits>
+#include <string>
 
 namespace seqref::verify::s4 {
 namespace {
@@ -68,18 +69,27 @@ TEST(S4Cpu, SameBitsWithOneThreadAndAll) {
 
 TEST(S4Cpu, BadInputThrows) {
   std::vector<C32> v(8, C32(1, 0)), out(8);
-  std::vector<float> real_out(8), dt(2, 0.1f);
+  std::vector<C32> z1(1, C32(0.5f, 0)), out2(2);
+  std::vector<float> real_out(4), dt(2, 0.1f);
   EXPECT_THROW(cpu::cauchy_kernel(v, v, v, out, 0, 1, 1), std::invalid_argument);
   EXPECT_THROW(cpu::cauchy_kernel(v, v, v, out, 1, 0, 1), std::invalid_argument);
   EXPECT_THROW(cpu::cauchy_kernel(v, v, v, out, 1, 1, 0), std::invalid_argument);
   EXPECT_THROW(cpu::cauchy_kernel({}, v, v, out, 1, 1, 1), std::invalid_argument);
+  // every length is checked against its shape: z must be [nodes] = [1], not 8 entries
+  try {
+    cpu::cauchy_kernel(v, v, v, out2, 2, 4, 1);
+    FAIL() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("seqref::cpu::cauchy_kernel: z must have 1 elements"), std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(cpu::vandermonde_kernel(v, v, real_out, 1, 1, 0), std::invalid_argument);
   EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 1,
                                    1, 0),
                std::invalid_argument);
   auto bad = v;
   bad[3] = {std::numeric_limits<float>::quiet_NaN(), 0};
-  EXPECT_THROW(cpu::cauchy_kernel(bad, v, v, out, 2, 4, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::cauchy_kernel(bad, v, z1, out2, 2, 4, 1), std::invalid_argument);
   dt[1] = std::numeric_limits<float>::infinity();
   EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 2,
                                    4, 2),
