@@ -18,6 +18,7 @@
 
 #include <complex>
 #include <cstring>
+#include <span>
 #include <string>
 
 namespace py = pybind11;
@@ -47,7 +48,9 @@ py::array_t<T> rtf_kernel_batched(const py::object& a_in, const py::object& b_in
   py::array_t<T> out({static_cast<py::ssize_t>(C), static_cast<py::ssize_t>(L)});
   {
     py::gil_scoped_release nogil;
-    f(a.data(), b.data(), out.mutable_data(), C, N, L);
+    f(std::span<const T>(a.data(), static_cast<std::size_t>(a.size())),
+      std::span<const T>(b.data(), static_cast<std::size_t>(b.size())),
+      std::span<T>(out.mutable_data(), static_cast<std::size_t>(out.size())), C, N, L);
   }
   return out;
 }
@@ -61,7 +64,9 @@ py::array_t<T> conv_batched(const py::object& k_in, const py::object& u_in, cons
   py::array_t<T> out({static_cast<py::ssize_t>(C), static_cast<py::ssize_t>(L)});
   {
     py::gil_scoped_release nogil;
-    f(k.data(), u.data(), out.mutable_data(), C, L);
+    f(std::span<const T>(k.data(), static_cast<std::size_t>(k.size())),
+      std::span<const T>(u.data(), static_cast<std::size_t>(u.size())),
+      std::span<T>(out.mutable_data(), static_cast<std::size_t>(out.size())), C, L);
   }
   return out;
 }
@@ -143,7 +148,9 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         std::memcpy(out.mutable_data(), x.data(), sizeof(std::complex<double>) * static_cast<std::size_t>(x.size()));
         {
           py::gil_scoped_release nogil;
-          seqref::cpu::dft_batched(out.mutable_data(), x.shape(0), x.shape(1), inverse);
+          seqref::cpu::dft_batched(
+              std::span<std::complex<double>>(out.mutable_data(), static_cast<std::size_t>(out.size())), x.shape(0),
+              x.shape(1), inverse);
         }
         return out;
       },

@@ -121,7 +121,9 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         py::array_t<Cf> out({static_cast<py::ssize_t>(C), static_cast<py::ssize_t>(M)});
         {
           py::gil_scoped_release nogil;
-          seqref::cpu::cauchy_kernel(w.data(), l.data(), z.data(), out.mutable_data(), C, N, M);
+          auto view = [](const auto& a) { return std::span(a.data(), static_cast<std::size_t>(a.size())); };
+          seqref::cpu::cauchy_kernel(view(w), view(l), view(z),
+                                     std::span<Cf>(out.mutable_data(), static_cast<std::size_t>(out.size())), C, N, M);
         }
         return out;
       },

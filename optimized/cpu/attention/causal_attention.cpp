@@ -33,8 +33,7 @@ template <class S>
 void flash_forward(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, TensorView<S> out, S scale,
                    AttentionTiling tiling) {
   constexpr std::string_view fn = "seqref::cpu::causal_attention";
-  require(out.data != nullptr, fn, "out has a null data pointer");
-  check_causal_attention_args<S>(fn, q, k, v, scale, out.data, ConstTensorView<S>(out));
+  detail::check_causal_attention<S>(fn, q, k, v, out, scale);
   require(tiling.block_q >= 1 && tiling.block_k >= 1, fn,
           "tiling.block_q and tiling.block_k must be >= 1; got " + std::to_string(tiling.block_q) + ", " +
               std::to_string(tiling.block_k));
@@ -119,14 +118,6 @@ void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstT
 void causal_attention(ConstTensorView<double> q, ConstTensorView<double> k, ConstTensorView<double> v,
                       TensorView<double> out, double scale, AttentionTiling tiling) {
   flash_forward<double>(q, k, v, out, scale, tiling);
-}
-void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstTensorView<float> v,
-                      TensorView<float> out, float scale) {
-  flash_forward<float>(q, k, v, out, scale, AttentionTiling{});
-}
-void causal_attention(ConstTensorView<double> q, ConstTensorView<double> k, ConstTensorView<double> v,
-                      TensorView<double> out, double scale) {
-  flash_forward<double>(q, k, v, out, scale, AttentionTiling{});
 }
 
 }  // namespace seqref::cpu

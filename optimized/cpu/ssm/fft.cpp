@@ -133,11 +133,10 @@ void library_row(std::complex<S>* x, Index n, bool inverse) {
 }
 
 template <class S>
-void dft_batched_impl(std::complex<S>* data, Index batch, Index n, bool inverse) {
+void dft_batched_impl(std::span<std::complex<S>> span, Index batch, Index n, bool inverse) {
   constexpr std::string_view fn = "seqref::cpu::dft_batched";
-  require(batch >= 1 && n >= 1, fn,
-          "batch and n must be >= 1; got batch " + std::to_string(batch) + ", n " + std::to_string(n));
-  require(data != nullptr, fn, "data is a null pointer (batch " + std::to_string(batch) + ", n " + std::to_string(n) + ")");
+  detail::check_dft_batched(fn, span, batch, n);
+  std::complex<S>* data = span.data();
   for (Index i = 0; i < batch * n; ++i)
     if (!std::isfinite(data[i].real()) || !std::isfinite(data[i].imag()))
       invalid_argument(fn, "data has a non-finite value at row " + std::to_string(i / n) + ", column " +
@@ -171,11 +170,14 @@ Index fast_conv_size(Index n) {
 }
 
 template <class S>
-void causal_conv_impl(const S* kernel, const S* u, S* y, Index channels, Index L) {
+void causal_conv_impl(std::span<const S> kernel_span, std::span<const S> u_span, std::span<S> y_span, Index channels,
+                      Index L) {
   constexpr std::string_view fn = "seqref::cpu::causal_conv";
+  detail::check_causal_conv(fn, kernel_span, u_span, y_span, channels, L);
+  const S* kernel = kernel_span.data();
+  const S* u = u_span.data();
+  S* y = y_span.data();
   const std::string shape = "[" + std::to_string(channels) + ", " + std::to_string(L) + "]";
-  require(channels >= 1 && L >= 1, fn, "channels and L must be >= 1; got shape " + shape);
-  require(kernel != nullptr && u != nullptr && y != nullptr, fn, "kernel, u and y must be non-null (shape " + shape + ")");
   for (Index i = 0; i < channels * L; ++i) {
     if (!std::isfinite(kernel[i]))
       invalid_argument(fn, "kernel has a non-finite value at [" + std::to_string(i / L) + ", " +
@@ -209,16 +211,18 @@ void causal_conv_impl(const S* kernel, const S* u, S* y, Index channels, Index L
 
 }  // namespace
 
-void dft_batched(std::complex<float>* data, Index batch, Index n, bool inverse) {
+void dft_batched(std::span<std::complex<float>> data, Index batch, Index n, bool inverse) {
   dft_batched_impl(data, batch, n, inverse);
 }
-void dft_batched(std::complex<double>* data, Index batch, Index n, bool inverse) {
+void dft_batched(std::span<std::complex<double>> data, Index batch, Index n, bool inverse) {
   dft_batched_impl(data, batch, n, inverse);
 }
-void causal_conv(const float* kernel, const float* u, float* y, Index channels, Index L) {
+void causal_conv(std::span<const float> kernel, std::span<const float> u, std::span<float> y, Index channels,
+                 Index L) {
   causal_conv_impl(kernel, u, y, channels, L);
 }
-void causal_conv(const double* kernel, const double* u, double* y, Index channels, Index L) {
+void causal_conv(std::span<const double> kernel, std::span<const double> u, std::span<double> y, Index channels,
+                 Index L) {
   causal_conv_impl(kernel, u, y, channels, L);
 }
 

@@ -22,12 +22,15 @@ namespace seqref::cpu {
 namespace {
 
 template <class S>
-void rtf_kernel_impl(const S* a, const S* b, S* kernel, Index channels, Index N, Index L) {
+void rtf_kernel_impl(std::span<const S> a_span, std::span<const S> b_span, std::span<S> kernel_span, Index channels,
+                     Index N, Index L) {
   constexpr std::string_view fn = "seqref::cpu::rtf_kernel";
+  detail::check_rtf_kernel(fn, a_span, b_span, kernel_span, channels, N, L);
+  const S* a = a_span.data();
+  const S* b = b_span.data();
+  S* kernel = kernel_span.data();
   const std::string shapes = "a, b [" + std::to_string(channels) + ", " + std::to_string(N) + "], kernel [" +
                              std::to_string(channels) + ", " + std::to_string(L) + "]";
-  require(channels >= 1 && N >= 1 && L >= 1, fn, "channels, N and L must be >= 1; got " + shapes);
-  require(a != nullptr && b != nullptr && kernel != nullptr, fn, "a, b and kernel must be non-null (" + shapes + ")");
   for (Index i = 0; i < channels * N; ++i) {
     if (!std::isfinite(a[i]))
       invalid_argument(fn, "a has a non-finite value at [" + std::to_string(i / N) + ", " + std::to_string(i % N) +
@@ -48,7 +51,7 @@ void rtf_kernel_impl(const S* a, const S* b, S* kernel, Index channels, Index N,
       num[(i - 1) % L] += C(b[c * N + i - 1], 0);
     }
   }
-  dft_batched(rows.data(), 2 * channels, L, false);  // all 2·channels rows in one threaded call
+  dft_batched(std::span<C>(rows), 2 * channels, L, false);  // all 2·channels rows in one threaded call
 
   std::vector<C> h(static_cast<std::size_t>(channels * L));
   for (Index c = 0; c < channels; ++c) {
@@ -62,7 +65,7 @@ void rtf_kernel_impl(const S* a, const S* b, S* kernel, Index channels, Index N,
       h[c * L + j] = num[j] / den[j];  // G at z = ω^j
     }
   }
-  dft_batched(h.data(), channels, L, true);
+  dft_batched(std::span<C>(h), channels, L, true);
   for (Index i = 0; i < channels * L; ++i) {
     const S v = h[i].real();  // G has real coefficients: the imaginary part is rounding
     if (!std::isfinite(v))
@@ -75,10 +78,12 @@ void rtf_kernel_impl(const S* a, const S* b, S* kernel, Index channels, Index N,
 
 }  // namespace
 
-void rtf_kernel(const float* a, const float* b, float* kernel, Index channels, Index N, Index L) {
+void rtf_kernel(std::span<const float> a, std::span<const float> b, std::span<float> kernel, Index channels, Index N,
+                Index L) {
   rtf_kernel_impl(a, b, kernel, channels, N, L);
 }
-void rtf_kernel(const double* a, const double* b, double* kernel, Index channels, Index N, Index L) {
+void rtf_kernel(std::span<const double> a, std::span<const double> b, std::span<double> kernel, Index channels,
+                Index N, Index L) {
   rtf_kernel_impl(a, b, kernel, channels, N, L);
 }
 

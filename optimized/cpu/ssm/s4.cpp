@@ -39,21 +39,6 @@ namespace seqref::cpu {
 
 namespace {
 
-std::string sizes(Index channels, Index N, const char* len_name, Index len) {
-  return "channels " + std::to_string(channels) + ", N " + std::to_string(N) + ", " + len_name + " " +
-         std::to_string(len);
-}
-
-void check_sizes(std::string_view fn, Index channels, Index N, const char* len_name, Index len) {
-  require(channels >= 1 && N >= 1 && len >= 1, fn,
-          std::string("channels, N and ") + len_name + " must be >= 1; got " + sizes(channels, N, len_name, len));
-}
-
-template <class P>
-void check_pointer(std::string_view fn, const P* p, const char* name) {
-  require(p != nullptr, fn, std::string(name) + " is a null pointer");
-}
-
 template <class T>
 void check_finite(std::string_view fn, const std::complex<T>* x, Index n, const char* name) {
   for (Index i = 0; i < n; ++i)
@@ -123,11 +108,6 @@ template <class T>
 void cauchy_impl(const std::complex<T>* w, const std::complex<T>* lambda, const std::complex<T>* z,
                  std::complex<T>* out, Index channels, Index N, Index nodes) {
   constexpr std::string_view fn = "seqref::cpu::cauchy_kernel";
-  check_sizes(fn, channels, N, "nodes", nodes);
-  check_pointer(fn, w, "w");
-  check_pointer(fn, lambda, "lambda");
-  check_pointer(fn, z, "z");
-  check_pointer(fn, out, "out");
   check_finite(fn, w, channels * N, "w");
   check_finite(fn, lambda, channels * N, "lambda");
   check_finite(fn, z, nodes, "z");
@@ -175,10 +155,6 @@ constexpr Index kPowerBlock = 64;  // powers per table: out[64b + r] uses z^r fr
 template <class T>
 void vandermonde_impl(const std::complex<T>* w, const std::complex<T>* z, T* out, Index channels, Index N, Index L) {
   constexpr std::string_view fn = "seqref::cpu::vandermonde_kernel";
-  check_sizes(fn, channels, N, "L", L);
-  check_pointer(fn, w, "w");
-  check_pointer(fn, z, "z");
-  check_pointer(fn, out, "out");
   check_finite(fn, w, channels * N, "w");
   check_finite(fn, z, channels * N, "z");
   constexpr Index Bp = kPowerBlock;
@@ -228,13 +204,8 @@ void s4_dplr_impl(const std::complex<T>* Lambda, const std::complex<T>* P, const
                   const std::complex<T>* B, const std::complex<T>* Ct, const T* dt, T* out, Index channels, Index N,
                   Index L) {
   constexpr std::string_view fn = "seqref::cpu::s4_kernel_dplr";
-  check_sizes(fn, channels, N, "L", L);
-  for (auto [p, name] : {std::pair{Lambda, "Lambda"}, {P, "P"}, {Q, "Q"}, {B, "B"}, {Ct, "Ctilde"}}) {
-    check_pointer(fn, p, name);
+  for (auto [p, name] : {std::pair{Lambda, "Lambda"}, {P, "P"}, {Q, "Q"}, {B, "B"}, {Ct, "Ctilde"}})
     check_finite(fn, p, channels * N, name);
-  }
-  check_pointer(fn, dt, "dt");
-  check_pointer(fn, out, "out");
   for (Index c = 0; c < channels; ++c)
     require(std::isfinite(dt[c]) && dt[c] > T(0), fn,
             "dt[" + std::to_string(c) + "] must be finite and > 0 (channels " + std::to_string(channels) + ")");
@@ -313,37 +284,37 @@ void s4_dplr_impl(const std::complex<T>* Lambda, const std::complex<T>* P, const
       }
     }
   }
-  dft_batched(spectrum.data(), channels, L, /*inverse=*/true);
+  dft_batched(std::span<std::complex<T>>(spectrum), channels, L, /*inverse=*/true);
   for (Index i = 0; i < channels * L; ++i) out[i] = spectrum[static_cast<std::size_t>(i)].real();
 }
 
 }  // namespace
 
-void cauchy_kernel(const std::complex<float>* w, const std::complex<float>* lambda, const std::complex<float>* z,
-                   std::complex<float>* out, Index channels, Index N, Index nodes) {
-  cauchy_impl(w, lambda, z, out, channels, N, nodes);
-}
-void cauchy_kernel(const std::complex<double>* w, const std::complex<double>* lambda, const std::complex<double>* z,
-                   std::complex<double>* out, Index channels, Index N, Index nodes) {
-  cauchy_impl(w, lambda, z, out, channels, N, nodes);
-}
-void vandermonde_kernel(const std::complex<float>* w, const std::complex<float>* z, float* out, Index channels,
-                        Index N, Index L) {
-  vandermonde_impl(w, z, out, channels, N, L);
-}
-void vandermonde_kernel(const std::complex<double>* w, const std::complex<double>* z, double* out, Index channels,
-                        Index N, Index L) {
-  vandermonde_impl(w, z, out, channels, N, L);
-}
-void s4_kernel_dplr(const std::complex<float>* Lambda, const std::complex<float>* P, const std::complex<float>* Q,
-                    const std::complex<float>* B, const std::complex<float>* Ctilde, const float* dt, float* out,
-                    Index channels, Index N, Index L) {
-  s4_dplr_impl(Lambda, P, Q, B, Ctilde, dt, out, channels, N, L);
-}
-void s4_kernel_dplr(const std::complex<double>* Lambda, const std::complex<double>* P, const std::complex<double>* Q,
-                    const std::complex<double>* B, const std::complex<double>* Ctilde, const double* dt, double* out,
-                    Index channels, Index N, Index L) {
-  s4_dplr_impl(Lambda, P, Q, B, Ctilde, dt, out, channels, N, L);
-}
+// The public entry points: the shared shape and length checks (seqref/opt/ssm/s4.hpp), then the kernels, which
+// check values (finiteness, dt > 0).
+#define SEQREF_S4_ENTRIES(T)                                                                                      \
+  void cauchy_kernel(std::span<const std::complex<T>> w, std::span<const std::complex<T>> lambda,                  \
+                     std::span<const std::complex<T>> z, std::span<std::complex<T>> out, Index channels, Index N,   \
+                     Index nodes) {                                                                               \
+    detail::check_cauchy_kernel<T>("seqref::cpu::cauchy_kernel", w, lambda, z, out, channels, N, nodes);          \
+    cauchy_impl(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);                               \
+  }                                                                                                               \
+  void vandermonde_kernel(std::span<const std::complex<T>> w, std::span<const std::complex<T>> z,                 \
+                          std::span<T> out, Index channels, Index N, Index L) {                                    \
+    detail::check_vandermonde_kernel<T>("seqref::cpu::vandermonde_kernel", w, z, out, channels, N, L);            \
+    vandermonde_impl(w.data(), z.data(), out.data(), channels, N, L);                                             \
+  }                                                                                                               \
+  void s4_kernel_dplr(std::span<const std::complex<T>> Lambda, std::span<const std::complex<T>> P,                \
+                      std::span<const std::complex<T>> Q, std::span<const std::complex<T>> B,                     \
+                      std::span<const std::complex<T>> Ctilde, std::span<const T> dt, std::span<T> out,           \
+                      Index channels, Index N, Index L) {                                                         \
+    detail::check_s4_kernel_dplr<T>("seqref::cpu::s4_kernel_dplr", Lambda, P, Q, B, Ctilde, dt, out, channels, N, \
+                                    L);                                                                           \
+    s4_dplr_impl(Lambda.data(), P.data(), Q.data(), B.data(), Ctilde.data(), dt.data(), out.data(), channels, N,  \
+                 L);                                                                                              \
+  }
+SEQREF_S4_ENTRIES(float)
+SEQREF_S4_ENTRIES(double)
+#undef SEQREF_S4_ENTRIES
 
 }  // namespace seqref::cpu

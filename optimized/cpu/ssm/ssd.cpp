@@ -226,11 +226,9 @@ Index run_ssd(const SsdProblem<S>& pr, std::span<S> Y, std::span<S> h_final, con
 }
 
 template <class S>
-void decays(const S* a, Index q, S* seg, S* cs) {
-  constexpr std::string_view fn = "seqref::cpu::ssd_chunk_decays";
-  require(a != nullptr && seg != nullptr && cs != nullptr, fn, "a, seg and cs must be non-null");
-  require(q >= 1, fn, "q must be >= 1; got " + std::to_string(q));
-  chunk_decays(a, 1, q, seg, cs);
+void decays(std::span<const S> a, Index q, std::span<S> seg, std::span<S> cs) {
+  detail::check_ssd_chunk_decays<S>("seqref::cpu::ssd_chunk_decays", a, q, seg, cs);
+  chunk_decays(a.data(), 1, q, seg.data(), cs.data());
 }
 
 }  // namespace
@@ -241,7 +239,11 @@ Index ssd(const SsdProblem<float>& p, std::span<float> Y, std::span<float> h_fin
 Index ssd(const SsdProblem<double>& p, std::span<double> Y, std::span<double> h_final, SsdOptions o) {
   return run_ssd<double>(p, Y, h_final, o);
 }
-void ssd_chunk_decays(const float* a, Index q, float* seg, float* cs) { decays(a, q, seg, cs); }
-void ssd_chunk_decays(const double* a, Index q, double* seg, double* cs) { decays(a, q, seg, cs); }
+void ssd_chunk_decays(std::span<const float> a, Index q, std::span<float> seg, std::span<float> cs) {
+  decays<float>(a, q, seg, cs);
+}
+void ssd_chunk_decays(std::span<const double> a, Index q, std::span<double> seg, std::span<double> cs) {
+  decays<double>(a, q, seg, cs);
+}
 
 }  // namespace seqref::cpu

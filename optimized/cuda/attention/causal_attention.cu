@@ -128,8 +128,8 @@ ConstTensorView<float> widen(ConstTensorView<bf16> x, std::vector<float>& storag
 /// The CUDA-specific limit of the host entry points (the kernel's largest padded dim), checked after the shared
 /// checks have accepted the shapes.
 template <class In>
-void check_cuda_dims(ConstTensorView<In> q, ConstTensorView<In> v) {
-  require(q.dim <= kernels::kMaxDim && v.dim <= kernels::kMaxDim, kHostFn,
+void check_cuda_dims(std::string_view fn, ConstTensorView<In> q, ConstTensorView<In> v) {
+  require(q.dim <= kernels::kMaxDim && v.dim <= kernels::kMaxDim, fn,
           "q, k and v must have dim <= 128 on the CUDA backend; got q " + shape_string(q) + ", v " +
               shape_string(v));
 }
@@ -175,9 +175,8 @@ void run_on_device_zero(const In* q, const In* k, const In* v, TensorView<float>
 
 void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstTensorView<float> v,
                       TensorView<float> out, float scale) {
-  require(out.data != nullptr, kHostFn, "out has a null data pointer");
-  check_causal_attention_args<float>(kHostFn, q, k, v, scale, out.data, ConstTensorView<float>(out));
-  check_cuda_dims(q, v);
+  seqref::detail::check_causal_attention<float>(kHostFn, q, k, v, out, scale);
+  check_cuda_dims(kHostFn, q, v);
   run_on_device_zero(q.data, k.data, v.data, out, q.heads, q.len, q.dim, v.dim, scale);
 }
 
@@ -190,18 +189,22 @@ void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTen
     check_causal_attention_args<float>(kHostFn, widen(q, qf), widen(k, kf), widen(v, vf), scale, out.data,
                                        ConstTensorView<float>(out));
   }
-  check_cuda_dims(q, v);
+  check_cuda_dims(kHostFn, q, v);
   run_on_device_zero(q.data, k.data, v.data, out, q.heads, q.len, q.dim, v.dim, scale);
 }
 
 namespace device {
-void causal_attention(const float* q, const float* k, const float* v, float* out, Index heads, Index len,
-                      Index head_dim, Index value_dim, float scale, void* stream) {
-  launch(q, k, v, out, heads, len, head_dim, value_dim, scale, stream);
+void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstTensorView<float> v,
+                      TensorView<float> out, float scale, void* stream) {
+  seqref::detail::check_causal_attention_shapes(kDeviceFn, q, k, v, out);
+  check_cuda_dims(kDeviceFn, q, v);
+  launch(q.data, k.data, v.data, out.data, q.heads, q.len, q.dim, v.dim, scale, stream);
 }
-void causal_attention(const bf16* q, const bf16* k, const bf16* v, float* out, Index heads, Index len,
-                      Index head_dim, Index value_dim, float scale, void* stream) {
-  launch(q, k, v, out, heads, len, head_dim, value_dim, scale, stream);
+void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v,
+                      TensorView<float> out, float scale, void* stream) {
+  seqref::detail::check_causal_attention_shapes(kDeviceFn, q, k, v, out);
+  check_cuda_dims(kDeviceFn, q, v);
+  launch(q.data, k.data, v.data, out.data, q.heads, q.len, q.dim, v.dim, scale, stream);
 }
 }  // namespace device
 

@@ -73,11 +73,8 @@ __global__ void spectral_product_kernel(cufftComplex* k, const cufftComplex* u, 
   }
 }
 
-void check_dft_sizes(std::string_view fn, const void* data, Index batch, Index n) {
-  require(batch >= 1 && n >= 1, fn,
-          "batch and n must be >= 1; got batch " + std::to_string(batch) + ", n " + std::to_string(n));
-  require(data != nullptr, fn,
-          "data is a null pointer (batch " + std::to_string(batch) + ", n " + std::to_string(n) + ")");
+// After detail::check_dft_batched: the cuFFT plan's own limit.
+void check_cufft_sizes(std::string_view fn, Index batch, Index n) {
   require(n <= INT_MAX && batch <= INT_MAX, fn,
           "cuFFT plans take int sizes; got batch " + std::to_string(batch) + ", n " + std::to_string(n));
 }
@@ -96,9 +93,11 @@ void run_dft(cufftComplex* d, Index batch, Index n, bool inverse, cudaStream_t s
 
 }  // namespace
 
-void dft_batched(std::complex<float>* data, Index batch, Index n, bool inverse) {
+void dft_batched(std::span<std::complex<float>> span, Index batch, Index n, bool inverse) {
   constexpr std::string_view fn = "seqref::cuda::dft_batched";
-  check_dft_sizes(fn, data, batch, n);
+  seqref::detail::check_dft_batched(fn, span, batch, n);
+  check_cufft_sizes(fn, batch, n);
+  std::complex<float>* data = span.data();
   for (Index i = 0; i < batch * n; ++i)
     if (!std::isfinite(data[i].real()) || !std::isfinite(data[i].imag()))
       invalid_argument(fn, "data has a non-finite value at row " + std::to_string(i / n) + ", column " +
@@ -115,12 +114,14 @@ void dft_batched(std::complex<float>* data, Index batch, Index n, bool inverse) 
   check_cuda(cudaStreamSynchronize(stream.get()), fn, "cudaStreamSynchronize");
 }
 
-void causal_conv(const float* kernel, const float* u, float* y, Index channels, Index L) {
+void causal_conv(std::span<const float> kernel_span, std::span<const float> u_span, std::span<float> y_span,
+                 Index channels, Index L) {
   constexpr std::string_view fn = "seqref::cuda::causal_conv";
+  seqref::detail::check_causal_conv(fn, kernel_span, u_span, y_span, channels, L);
+  const float* kernel = kernel_span.data();
+  const float* u = u_span.data();
+  float* y = y_span.data();
   const std::string shape = "[" + std::to_string(channels) + ", " + std::to_string(L) + "]";
-  require(channels >= 1 && L >= 1, fn, "channels and L must be >= 1; got shape " + shape);
-  require(kernel != nullptr && u != nullptr && y != nullptr, fn,
-          "kernel, u and y must be non-null (shape " + shape + ")");
   for (Index i = 0; i < channels * L; ++i) {
     if (!std::isfinite(kernel[i]))
       invalid_argument(fn, "kernel has a non-finite value at [" + std::to_string(i / L) + ", " +
@@ -166,10 +167,11 @@ void causal_conv(const float* kernel, const float* u, float* y, Index channels, 
 
 namespace device {
 
-void dft_batched(std::complex<float>* data, Index batch, Index n, bool inverse, void* stream) {
+void dft_batched(std::span<std::complex<float>> data, Index batch, Index n, bool inverse, void* stream) {
   constexpr std::string_view fn = "seqref::cuda::device::dft_batched";
-  check_dft_sizes(fn, data, batch, n);
-  run_dft(reinterpret_cast<cufftComplex*>(data), batch, n, inverse, static_cast<cudaStream_t>(stream), fn);
+  seqref::detail::check_dft_batched(fn, data, batch, n);
+  check_cufft_sizes(fn, batch, n);
+  run_dft(reinterpret_cast<cufftComplex*>(data.data()), batch, n, inverse, static_cast<cudaStream_t>(stream), fn);
 }
 
 }  // namespace device

@@ -81,23 +81,21 @@ struct LegsPolicy {
   }
 };
 
-void check_device_args(const float* u, const float* states, Index channels, Index len, Index N,
-                       const LegsOnlineOptions& options) {
-  require(u != nullptr, kDeviceFn, "u is a null pointer");
-  require(states != nullptr, kDeviceFn, "states is a null pointer");
-  require(channels >= 1 && len >= 1 && N >= 1, kDeviceFn,
-          "channels, len and N must be >= 1; got " + std::to_string(channels) + ", " + std::to_string(len) + ", " +
-              std::to_string(N));
+// After detail::check_legs_online_shapes: the kernel indexes with int.
+void check_int_sizes(Index channels, Index len, Index N) {
   require(channels <= INT_MAX && len <= INT_MAX && N <= INT_MAX, kDeviceFn, "sizes must fit in int");
-  require(std::isfinite(options.b_scale), kDeviceFn, "options.b_scale must be finite");
 }
 
 }  // namespace
 
 namespace device {
-void hippo_legs_online(const float* u, float* states, Index channels, Index len, Index N, LegsOnlineOptions options,
+void hippo_legs_online(ConstTensorView<float> u_view, TensorView<float> states_view, LegsOnlineOptions options,
                        void* stream) {
-  check_device_args(u, states, channels, len, N, options);
+  seqref::detail::check_legs_online_shapes<float>(kDeviceFn, u_view, states_view, options);
+  const Index channels = u_view.heads, len = u_view.len, N = states_view.dim;
+  check_int_sizes(channels, len, N);
+  const float* u = u_view.data;
+  float* states = states_view.data;
   const unsigned blocks = static_cast<unsigned>((channels + kThreads - 1) / kThreads);
   const LegsPolicy policy{u, states, static_cast<int>(channels), static_cast<int>(len), static_cast<int>(N),
                           static_cast<float>(options.b_scale), options.log_weight};
@@ -112,7 +110,8 @@ void hippo_legs_online(ConstTensorView<float> u, TensorView<float> states, LegsO
   DeviceZero on_device_zero(kHostFn);
   DeviceBuffer<float> du(u.size(), kHostFn), ds(states.size(), kHostFn);
   du.upload(u.data);
-  device::hippo_legs_online(du.get(), ds.get(), u.heads, u.len, states.dim, options, nullptr);
+  device::hippo_legs_online(ConstTensorView<float>{du.get(), u.heads, u.len, u.dim},
+                            TensorView<float>{ds.get(), states.heads, states.len, states.dim}, options, nullptr);
   check_cuda(cudaDeviceSynchronize(), kHostFn, "cudaDeviceSynchronize");
   ds.download(states.data);
 }

@@ -74,11 +74,14 @@ __global__ void divide_kernel(const cuFloatComplex* rows, cuFloatComplex* h, lon
 
 }  // namespace
 
-void rtf_kernel(const float* a, const float* b, float* kernel, Index channels, Index N, Index L) {
+void rtf_kernel(std::span<const float> a_span, std::span<const float> b_span, std::span<float> kernel_span,
+                Index channels, Index N, Index L) {
+  seqref::detail::check_rtf_kernel(kFn, a_span, b_span, kernel_span, channels, N, L);
+  const float* a = a_span.data();
+  const float* b = b_span.data();
+  float* kernel = kernel_span.data();
   const std::string shapes = "a, b [" + std::to_string(channels) + ", " + std::to_string(N) + "], kernel [" +
                              std::to_string(channels) + ", " + std::to_string(L) + "]";
-  require(channels >= 1 && N >= 1 && L >= 1, kFn, "channels, N and L must be >= 1; got " + shapes);
-  require(a != nullptr && b != nullptr && kernel != nullptr, kFn, "a, b and kernel must be non-null (" + shapes + ")");
   require(L <= INT_MAX && 2 * channels <= INT_MAX, kFn, "sizes too large for a cuFFT plan; got " + shapes);
   for (Index i = 0; i < channels * N; ++i) {
     if (!std::isfinite(a[i]))
@@ -100,10 +103,12 @@ void rtf_kernel(const float* a, const float* b, float* kernel, Index channels, I
   build_rows_kernel<<<grid_for(2 * channels * L), 256, 0, stream.get()>>>(da.get(), db.get(), rows.get(), channels,
                                                                            N, L);
   check_cuda(cudaGetLastError(), kFn, "build_rows kernel launch");
-  device::dft_batched(reinterpret_cast<std::complex<float>*>(rows.get()), 2 * channels, L, false, stream.get());
+  device::dft_batched({reinterpret_cast<std::complex<float>*>(rows.get()), static_cast<std::size_t>(2 * channels * L)},
+                      2 * channels, L, false, stream.get());
   divide_kernel<<<grid_for(channels * L), 256, 0, stream.get()>>>(rows.get(), h.get(), channels, L, flag.get());
   check_cuda(cudaGetLastError(), kFn, "divide kernel launch");
-  device::dft_batched(reinterpret_cast<std::complex<float>*>(h.get()), channels, L, true, stream.get());
+  device::dft_batched({reinterpret_cast<std::complex<float>*>(h.get()), static_cast<std::size_t>(channels * L)},
+                      channels, L, true, stream.get());
   // real parts: a strided copy of the .x fields
   check_cuda(cudaMemcpy2DAsync(kernel, sizeof(float), h.get(), sizeof(cuFloatComplex), sizeof(float),
                                static_cast<std::size_t>(channels * L), cudaMemcpyDeviceToHost, stream.get()),

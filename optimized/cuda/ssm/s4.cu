@@ -38,14 +38,8 @@ using host::require_device;
 
 constexpr int kThreads = 256;
 
-void check_args(std::string_view fn, const void* a, const char* a_name, const void* b, const char* b_name,
-                const void* out, Index channels, Index N, const char* len_name, Index len) {
-  require(channels >= 1 && N >= 1 && len >= 1, fn,
-          std::string("channels, N and ") + len_name + " must be >= 1; got channels " + std::to_string(channels) +
-              ", N " + std::to_string(N) + ", " + len_name + " " + std::to_string(len));
-  require(a != nullptr, fn, std::string(a_name) + " is a null pointer");
-  require(b != nullptr, fn, std::string(b_name) + " is a null pointer");
-  require(out != nullptr, fn, "out is a null pointer");
+// After the shared checks (seqref/opt/ssm/s4.hpp): the CUDA grid's own limits.
+void check_grid(std::string_view fn, Index channels, const char* len_name, Index len) {
   require(len <= (Index(1) << 30) && channels <= 65535, fn,
           "sizes exceed the CUDA grid (channels <= 65535, " + std::string(len_name) + " <= 2^30); got channels " +
               std::to_string(channels) + ", " + len_name + " " + std::to_string(len));
@@ -119,11 +113,16 @@ __global__ void vandermonde_kernel_f32(const Mode* __restrict__ modes, float* __
 
 }  // namespace
 
-void cauchy_kernel(const std::complex<float>* w, const std::complex<float>* lambda, const std::complex<float>* z,
-                   std::complex<float>* out, Index channels, Index N, Index nodes) {
+void cauchy_kernel(std::span<const std::complex<float>> w_span, std::span<const std::complex<float>> lambda_span,
+                   std::span<const std::complex<float>> z_span, std::span<std::complex<float>> out_span,
+                   Index channels, Index N, Index nodes) {
   constexpr std::string_view fn = "seqref::cuda::cauchy_kernel";
-  check_args(fn, w, "w", lambda, "lambda", out, channels, N, "nodes", nodes);
-  require(z != nullptr, fn, "z is a null pointer");
+  seqref::detail::check_cauchy_kernel<float>(fn, w_span, lambda_span, z_span, out_span, channels, N, nodes);
+  check_grid(fn, channels, "nodes", nodes);
+  const std::complex<float>* w = w_span.data();
+  const std::complex<float>* lambda = lambda_span.data();
+  const std::complex<float>* z = z_span.data();
+  std::complex<float>* out = out_span.data();
   check_finite(fn, w, channels * N, "w");
   check_finite(fn, lambda, channels * N, "lambda");
   check_finite(fn, z, nodes, "z");
@@ -141,10 +140,14 @@ void cauchy_kernel(const std::complex<float>* w, const std::complex<float>* lamb
   dout.download(out);
 }
 
-void vandermonde_kernel(const std::complex<float>* w, const std::complex<float>* z, float* out, Index channels,
-                        Index N, Index L) {
+void vandermonde_kernel(std::span<const std::complex<float>> w_span, std::span<const std::complex<float>> z_span,
+                        std::span<float> out_span, Index channels, Index N, Index L) {
   constexpr std::string_view fn = "seqref::cuda::vandermonde_kernel";
-  check_args(fn, w, "w", z, "z", out, channels, N, "L", L);
+  seqref::detail::check_vandermonde_kernel<float>(fn, w_span, z_span, out_span, channels, N, L);
+  check_grid(fn, channels, "L", L);
+  const std::complex<float>* w = w_span.data();
+  const std::complex<float>* z = z_span.data();
+  float* out = out_span.data();
   check_finite(fn, w, channels * N, "w");
   check_finite(fn, z, channels * N, "z");
   require_device(fn);

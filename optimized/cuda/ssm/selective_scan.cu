@@ -219,14 +219,12 @@ Index run(std::string_view fn, const SelectiveScan<float>& s, float* y, float* h
 }  // namespace
 
 namespace device {
-Index selective_scan(const SelectiveScan<float>& problem, float* y, float* h_last, Index chunk, void* stream) {
-  seqref::detail::check_selective_scan_shapes<float>(
-      kDeviceFn, problem, static_cast<std::size_t>(problem.batch * problem.len * problem.channels),
-      static_cast<std::size_t>(problem.batch * problem.channels * problem.dstate), y != nullptr, h_last != nullptr);
-  for (auto [v, name] : {std::pair{problem.u, "u"}, std::pair{problem.delta, "delta"}, std::pair{problem.A, "A"},
-                         std::pair{problem.B, "B"}, std::pair{problem.C, "C"}})
-    require(v.data() != nullptr, kDeviceFn, std::string(name) + " is a null pointer");
-  return run(kDeviceFn, problem, y, h_last, chunk, static_cast<cudaStream_t>(stream));
+Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, std::span<float> h_last, Index chunk,
+                     void* stream) {
+  seqref::detail::check_selective_scan_shapes<float>(kDeviceFn, problem, y.size(), h_last.size(), !y.empty(),
+                                                     !h_last.empty());
+  return run(kDeviceFn, problem, y.empty() ? nullptr : y.data(), h_last.empty() ? nullptr : h_last.data(), chunk,
+             static_cast<cudaStream_t>(stream));
 }
 }  // namespace device
 
@@ -262,8 +260,10 @@ Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, st
   d.z = on_device(problem.z, *dz);
   d.delta_bias = on_device(problem.delta_bias, *dbias);
   d.h0 = on_device(problem.h0, *dh0);
-  const Index tile = device::selective_scan(d, y.empty() ? nullptr : dy.get(), h_last.empty() ? nullptr : dh.get(),
-                                            schedule.chunk, stream.get());
+  const Index tile =
+      device::selective_scan(d, y.empty() ? std::span<float>{} : std::span<float>(dy.get(), y.size()),
+                             h_last.empty() ? std::span<float>{} : std::span<float>(dh.get(), h_last.size()),
+                             schedule.chunk, stream.get());
   check_cuda(cudaStreamSynchronize(stream.get()), kHostFn, "kernel");
   if (!y.empty()) dy.download(y.data());
   if (!h_last.empty()) dh.download(h_last.data());

@@ -211,15 +211,23 @@ std::size_t ssd_workspace_bytes(const SsdShape& s, Index chunk) {
   return bh * d.nc * (static_cast<std::size_t>(d.P) * d.N + 1) * sizeof(float);
 }
 
-void ssd(const float* X, const float* A, const float* B, const float* C, const float* h0, float* Y, float* h_final,
-         const SsdShape& shape, Index chunk, void* workspace, void* stream) {
+void ssd(const SsdProblem<float>& problem, std::span<float> Y_span, std::span<float> h_final_span, Index chunk,
+         std::span<std::byte> workspace, void* stream) {
+  const SsdShape& shape = problem.shape;
+  seqref::detail::check_ssd_shapes<float>(kDeviceFn, problem, Y_span, h_final_span);
   check_device_shape(shape, chunk);
-  require(X && A && B && C && Y, kDeviceFn, "X, A, B, C and Y must be non-null device pointers");
-  require(workspace != nullptr, kDeviceFn, "workspace must be a device buffer of ssd_workspace_bytes(shape, chunk)");
+  const std::size_t ws_bytes = ssd_workspace_bytes(shape, chunk);
+  require(workspace.size() == ws_bytes, kDeviceFn,
+          "workspace must span ssd_workspace_bytes(shape, chunk) = " + std::to_string(ws_bytes) + " bytes for " +
+              shape.to_string() + ", chunk " + std::to_string(chunk) + "; got " + std::to_string(workspace.size()));
+  const float *X = problem.X.data(), *A = problem.A.data(), *B = problem.B.data(), *C = problem.C.data();
+  const float* h0 = problem.h0.empty() ? nullptr : problem.h0.data();
+  float* Y = Y_span.data();
+  float* h_final = h_final_span.empty() ? nullptr : h_final_span.data();
   const Dims d = dims_of(shape, chunk);
   auto s = static_cast<cudaStream_t>(stream);
   const long long bh = static_cast<long long>(d.batch) * d.heads, PN = static_cast<long long>(d.P) * d.N;
-  float* states = static_cast<float*>(workspace);
+  float* states = reinterpret_cast<float*>(workspace.data());
   float* decays = states + bh * d.nc * PN;
   const dim3 grid(static_cast<unsigned>(d.nc), static_cast<unsigned>(d.heads), static_cast<unsigned>(d.batch));
   const std::size_t smem1 = static_cast<std::size_t>(d.Q) * (d.P + d.N + 2) * sizeof(float);
@@ -261,18 +269,23 @@ Index ssd(const SsdProblem<float>& pr, std::span<float> Y, std::span<float> h_fi
   dB.upload(pr.B.data());
   dC.upload(pr.C.data());
   if (!pr.h0.empty()) dh0.upload(pr.h0.data());
-  device::ssd(dX.get(), dA.get(), dB.get(), dC.get(), pr.h0.empty() ? nullptr : dh0.get(), dY.get(),
-              h_final.empty() ? nullptr : dhf.get(), sh, Q, ws.get(), nullptr);
+  auto dspan = [](DeviceBuffer<float>& b, Index n) { return std::span<float>(b.get(), static_cast<std::size_t>(n)); };
+  SsdProblem<float> dp{sh, dspan(dX, sh.x_size()), dspan(dA, sh.a_size()), dspan(dB, sh.bc_size()),
+                       dspan(dC, sh.bc_size()), pr.h0.empty() ? std::span<float>{} : dspan(dh0, sh.state_size())};
+  device::ssd(dp, dspan(dY, sh.x_size()), h_final.empty() ? std::span<float>{} : dspan(dhf, sh.state_size()), Q,
+              std::span<std::byte>(reinterpret_cast<std::byte*>(ws.get()), ws.bytes()), nullptr);
   check_cuda(cudaDeviceSynchronize(), kHostFn, "cudaDeviceSynchronize");
   dY.download(Y.data());
   if (!h_final.empty()) dhf.download(h_final.data());
   return Q;
 }
 
-void ssd_chunk_decays(const float* a, Index q, float* seg, float* cs) {
+void ssd_chunk_decays(std::span<const float> a_span, Index q, std::span<float> seg_span, std::span<float> cs_span) {
   constexpr std::string_view fn = "seqref::cuda::ssd_chunk_decays";
-  require(a != nullptr && seg != nullptr && cs != nullptr, fn, "a, seg and cs must be non-null");
-  require(q >= 1 && q <= kMaxChunk, fn, "q must be in [1, 64]; got " + std::to_string(q));
+  seqref::detail::check_ssd_chunk_decays<float>(fn, a_span, q, seg_span, cs_span, kMaxChunk);
+  const float* a = a_span.data();
+  float* seg = seg_span.data();
+  float* cs = cs_span.data();
   require_device(fn);
   DeviceZero on_device_zero(fn);
   DeviceBuffer<float> da(q, fn), dseg(q * q, fn), dcs(q, fn);

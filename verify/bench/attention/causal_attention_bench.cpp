@@ -1,8 +1,8 @@
 // Benchmarks for attention/causal_attention: reference (eq. 1, materialized) in f64 and f32, the cpu kernel in f32
-// and f64, and (attention_cuda_bench.cu) the CUDA kernels, all at the same sizes, beside Eigen's SGEMM measured in
-// the same run as this machine's practical fp32 roofline. Ratios between them (optimized / reference,
-// optimized / SGEMM) are computed by tools/bench-compare from the JSON output; absolute times on these machines
-// are not stable, same-run ratios are.
+// and f64, and (causal_attention_cuda_bench.cu) the CUDA kernels, all at the same sizes, beside Eigen's SGEMM
+// measured in the same run as this machine's practical fp32 roofline (registered in main.cpp, the family's one
+// main). Ratios between them (optimized / reference, optimized / SGEMM) are computed by tools/bench-compare from the
+// JSON output; absolute times on these machines are not stable, same-run ratios are.
 //
 // FLOP convention: 4·H·d·T(T+1)/2 (the QKᵀ and PV products over the visible pairs only) for every variant, so
 // GFLOP/s ratios equal time ratios even though the reference computes the full square.
@@ -63,7 +63,6 @@ void BM_attention_cpu(benchmark::State& state) {
 }
 
 // Reference f64 at T = 8192 needs ~1 GB for its two T x T matrices per head and tens of seconds per run.
-BENCHMARK(seqref::bench::sgemm_eigen_roofline)->Name("sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_attention_ref<double>)->Name("attention/ref_f64")->Arg(512)->Arg(2048)->Arg(8192)
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_attention_ref<float>)->Name("attention/ref_f32")->Arg(512)->Arg(2048)->Arg(8192)
@@ -74,5 +73,3 @@ BENCHMARK(BM_attention_cpu<double>)->Name("attention/cpu_f64")->Arg(512)->Arg(20
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-BENCHMARK_MAIN();

@@ -47,11 +47,13 @@ void BM_attention_cuda(benchmark::State& state) {
   SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&start));
   SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&stop));
   const float scale = 0.125f;
-  cuda::device::causal_attention(q, k, v, o, kHeads, T, kDim, kDim, scale);  // warm-up
+  const ConstTensorView<In> qv{q, kHeads, T, kDim}, kv{k, kHeads, T, kDim}, vv{v, kHeads, T, kDim};
+  const TensorView<float> ov{o, kHeads, T, kDim};
+  cuda::device::causal_attention(qv, kv, vv, ov, scale);  // warm-up
   SEQREF_BENCH_CUDA_CHECK(cudaDeviceSynchronize());
   for (auto _ : state) {
     cudaEventRecord(start);
-    cuda::device::causal_attention(q, k, v, o, kHeads, T, kDim, kDim, scale);
+    cuda::device::causal_attention(qv, kv, vv, ov, scale);
     cudaEventRecord(stop);
     cudaEventSynchronize(stop);
     float ms = 0;

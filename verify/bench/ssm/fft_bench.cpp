@@ -115,7 +115,7 @@ void BM_fft_seqref_cpu(benchmark::State& state) {
     state.PauseTiming();
     y = x;
     state.ResumeTiming();
-    seqref::cpu::dft_batched(y.data(), kRows, n, false);
+    seqref::cpu::dft_batched(y, kRows, n, false);
     benchmark::DoNotOptimize(y.data());
   }
   set_counters(state, n);

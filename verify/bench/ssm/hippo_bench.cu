@@ -38,11 +38,13 @@ void BM_legs_cuda(benchmark::State& state) {
   cudaEvent_t start, stop;
   SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&start));
   SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&stop));
-  cuda::device::hippo_legs_online(u, s, C, kLen, N, {});  // warm-up
+  const ConstTensorView<float> uv{u, C, kLen, 1};
+  const TensorView<float> sv{s, C, kLen, N};
+  cuda::device::hippo_legs_online(uv, sv, {});  // warm-up
   SEQREF_BENCH_CUDA_CHECK(cudaDeviceSynchronize());
   for (auto _ : state) {
     SEQREF_BENCH_CUDA_CHECK(cudaEventRecord(start));
-    cuda::device::hippo_legs_online(u, s, C, kLen, N, {});
+    cuda::device::hippo_legs_online(uv, sv, {});
     SEQREF_BENCH_CUDA_CHECK(cudaEventRecord(stop));
     SEQREF_BENCH_CUDA_CHECK(cudaEventSynchronize(stop));
     float ms = 0;

@@ -54,7 +54,7 @@ void BM_rtf_conv_cpu(benchmark::State& state) {
   const auto k = normal(kChannels * L, 3), u = normal(kChannels * L, 4);
   std::vector<double> y(k.size());
   for (auto _ : state) {
-    seqref::cpu::causal_conv(k.data(), u.data(), y.data(), kChannels, L);
+    seqref::cpu::causal_conv(k, u, y, kChannels, L);
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["L"] = double(L);
@@ -78,7 +78,7 @@ void BM_rtf_kernel_cpu(benchmark::State& state) {
   rtf_coefficients(N, kChannels, a, b);
   std::vector<double> k(static_cast<std::size_t>(kChannels * kKernelL));
   for (auto _ : state) {
-    seqref::cpu::rtf_kernel(a.data(), b.data(), k.data(), kChannels, N, kKernelL);
+    seqref::cpu::rtf_kernel(a, b, k, kChannels, N, kKernelL);
     benchmark::DoNotOptimize(k.data());
   }
   state.counters["N"] = double(N);

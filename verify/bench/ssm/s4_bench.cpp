@@ -65,7 +65,7 @@ void BM_cauchy_ref(benchmark::State& state) {
 void BM_cauchy_cpu(benchmark::State& state) {
   auto& d = const_cast<CauchyData&>(cauchy_data());
   for (auto _ : state) {
-    cpu::cauchy_kernel(d.w.data(), d.lambda.data(), d.z.data(), d.out.data(), kChannels, kN, kNodes);
+    cpu::cauchy_kernel(d.w, d.lambda, d.z, d.out, kChannels, kN, kNodes);
     benchmark::DoNotOptimize(d.out.data());
     benchmark::ClobberMemory();
   }
@@ -86,7 +86,7 @@ void BM_s4_dplr_cpu(benchmark::State& state) {
     Ct[i] = {std::cos(n), std::sin(n)};
   }
   for (auto _ : state) {
-    cpu::s4_kernel_dplr(Lambda.data(), P.data(), Q.data(), B.data(), Ct.data(), dt.data(), out.data(), channels, N, L);
+    cpu::s4_kernel_dplr(Lambda, P, Q, B, Ct, dt, out, channels, N, L);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }

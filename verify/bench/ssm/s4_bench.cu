@@ -35,10 +35,10 @@ void BM_cauchy_cuda(benchmark::State& state) {
     state.SkipWithError("cudaEventCreate failed");
     return;
   }
-  cuda::cauchy_kernel(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);  // warm-up
+  cuda::cauchy_kernel(w, lambda, z, out, channels, N, nodes);  // warm-up
   for (auto _ : state) {
     cudaEventRecord(start);
-    cuda::cauchy_kernel(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);
+    cuda::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
     cudaEventRecord(stop);
     cudaEventSynchronize(stop);
     float ms = 0;

@@ -79,12 +79,14 @@ void BM_cuda_f32(benchmark::State& state) {
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
-  cuda::device::selective_scan(p, y.p, h.p, chunk, nullptr);  // warm-up (and the fills before it)
+  const std::span<float> yd(y.p, static_cast<std::size_t>(btd)),
+      hd(h.p, static_cast<std::size_t>(kBatch * kChannels * kDstate));
+  cuda::device::selective_scan(p, yd, hd, chunk, nullptr);  // warm-up (and the fills before it)
   SEQREF_BENCH_CUDA_CHECK(cudaDeviceSynchronize());  // a failed kernel is reported as an error, with its name
   double total = 0;
   for (auto _ : state) {
     cudaEventRecord(start);
-    cuda::device::selective_scan(p, y.p, h.p, chunk, nullptr);
+    cuda::device::selective_scan(p, yd, hd, chunk, nullptr);
     cudaEventRecord(stop);
     cudaEventSynchronize(stop);
     float ms = 0;

@@ -65,11 +65,16 @@ void BM_ssd_cuda(benchmark::State& state) {
   cudaEvent_t start, stop;
   SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&start));
   SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&stop));
-  cuda::device::ssd(X, A, B, C, nullptr, Y, nullptr, s, kQ, ws);  // warm-up
+  auto dspan = [](float* p, Index n) { return std::span<float>(p, static_cast<std::size_t>(n)); };
+  const SsdProblem<float> problem{s, dspan(X, s.x_size()), dspan(A, s.a_size()), dspan(B, s.bc_size()),
+                                  dspan(C, s.bc_size()), {}};
+  const std::span<float> Yd = dspan(Y, s.x_size());
+  const std::span<std::byte> wsd(static_cast<std::byte*>(ws), wsb);
+  cuda::device::ssd(problem, Yd, {}, kQ, wsd);  // warm-up
   SEQREF_BENCH_CUDA_CHECK(cudaDeviceSynchronize());
   for (auto _ : state) {
     SEQREF_BENCH_CUDA_CHECK(cudaEventRecord(start));
-    cuda::device::ssd(X, A, B, C, nullptr, Y, nullptr, s, kQ, ws);
+    cuda::device::ssd(problem, Yd, {}, kQ, wsd);
     SEQREF_BENCH_CUDA_CHECK(cudaEventRecord(stop));
     SEQREF_BENCH_CUDA_CHECK(cudaEventSynchronize(stop));
     float ms = 0;

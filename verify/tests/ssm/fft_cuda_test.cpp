@@ -33,12 +33,12 @@ TEST(FftCuda, CausalConvMatchesOracleRelativeToReference) {
 TEST(FftCuda, BadInputThrows) {
   SEQREF_REQUIRE_CUDA();
   std::vector<std::complex<float>> x(4, {1.0f, 0.0f});
-  EXPECT_THROW(cuda::dft_batched(x.data(), 1, 0, false), std::invalid_argument);
+  EXPECT_THROW(cuda::dft_batched(x, 1, 0, false), std::invalid_argument);
   x[1] = {std::numeric_limits<float>::quiet_NaN(), 0.0f};
-  EXPECT_THROW(cuda::dft_batched(x.data(), 1, 4, false), std::invalid_argument);
+  EXPECT_THROW(cuda::dft_batched(x, 1, 4, false), std::invalid_argument);
   std::vector<float> k(4, 1.0f), u(4, 1.0f), y(4);
-  EXPECT_THROW(cuda::causal_conv(k.data(), u.data(), y.data(), 1, 0), std::invalid_argument);
-  EXPECT_THROW(cuda::causal_conv(k.data(), nullptr, y.data(), 1, 4), std::invalid_argument);
+  EXPECT_THROW(cuda::causal_conv(k, u, y, 1, 0), std::invalid_argument);
+  EXPECT_THROW(cuda::causal_conv(k, {}, y, 1, 4), std::invalid_argument);
 }
 
 }  // namespace

@@ -108,29 +108,30 @@ TEST(FftCpu, CausalConvIsCausalAndLinearInDelta) {
   std::vector<double> k(L), u(L, 0.0), y(L);
   for (Index t = 0; t < L; ++t) k[t] = std::exp(-0.1 * double(t)) * std::cos(0.3 * double(t));
   u[7] = 1.0;
-  cpu::causal_conv(k.data(), u.data(), y.data(), 1, L);
+  cpu::causal_conv(k, u, y, 1, L);
   for (Index t = 0; t < 7; ++t) EXPECT_LE(std::abs(y[t]), 1e-15) << t;
   for (Index t = 7; t < L; ++t) EXPECT_NEAR(y[t], k[t - 7], 1e-15) << t;
 }
 
 TEST(FftCpu, BadInputThrows) {
   std::vector<std::complex<double>> x(8, {1.0, 0.0});
-  EXPECT_THROW(cpu::dft_batched(x.data(), 1, 0, false), std::invalid_argument);
-  EXPECT_THROW(cpu::dft_batched(x.data(), 0, 8, false), std::invalid_argument);
-  EXPECT_THROW(cpu::dft_batched(static_cast<std::complex<double>*>(nullptr), 1, 8, false), std::invalid_argument);
+  EXPECT_THROW(cpu::dft_batched(x, 1, 0, false), std::invalid_argument);
+  EXPECT_THROW(cpu::dft_batched(x, 0, 8, false), std::invalid_argument);
+  EXPECT_THROW(cpu::dft_batched(std::span<std::complex<double>>{}, 1, 8, false), std::invalid_argument);
   x[3] = {std::numeric_limits<double>::quiet_NaN(), 0.0};
-  EXPECT_THROW(cpu::dft_batched(x.data(), 1, 8, false), std::invalid_argument);
+  EXPECT_THROW(cpu::dft_batched(x, 1, 8, false), std::invalid_argument);
   x[3] = {0.0, std::numeric_limits<double>::infinity()};
-  EXPECT_THROW(cpu::dft_batched(x.data(), 2, 4, true), std::invalid_argument);
+  EXPECT_THROW(cpu::dft_batched(x, 2, 4, true), std::invalid_argument);
 
   std::vector<float> k(6, 1.0f), u(6, 1.0f), y(6);
-  EXPECT_THROW(cpu::causal_conv(k.data(), u.data(), y.data(), 0, 6), std::invalid_argument);
-  EXPECT_THROW(cpu::causal_conv(k.data(), u.data(), y.data(), 1, 0), std::invalid_argument);
-  EXPECT_THROW(cpu::causal_conv(k.data(), nullptr, y.data(), 1, 6), std::invalid_argument);
-  EXPECT_THROW(cpu::causal_conv(k.data(), u.data(), nullptr, 1, 6), std::invalid_argument);
+  EXPECT_THROW(cpu::causal_conv(k, u, y, 0, 6), std::invalid_argument);
+  EXPECT_THROW(cpu::causal_conv(k, u, y, 1, 0), std::invalid_argument);
+  EXPECT_THROW(cpu::causal_conv(k, {}, y, 1, 6), std::invalid_argument);
+  EXPECT_THROW(cpu::causal_conv(k, u, {}, 1, 6), std::invalid_argument);
+  EXPECT_THROW(cpu::causal_conv(k, u, y, 1, 5), std::invalid_argument);  // [1, 5] buffers, 6 entries given
   u[4] = std::numeric_limits<float>::infinity();
   try {
-    cpu::causal_conv(k.data(), u.data(), y.data(), 2, 3);
+    cpu::causal_conv(k, u, y, 2, 3);
     FAIL() << "no throw";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("seqref::cpu::causal_conv"), std::string::npos) << e.what();

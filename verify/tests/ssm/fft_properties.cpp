@@ -152,7 +152,7 @@ template <class S>
 Measured cpu_dft_vs_oracle(Index batch, Index n, bool inverse, std::uint64_t seed) {
   const auto x = random_rows<S>(batch, n, seed);
   auto out = x;
-  cpu::dft_batched(out.data(), batch, n, inverse);
+  cpu::dft_batched(out, batch, n, inverse);
   return judge_dft(x, out, batch, n, inverse, Backend::cpu, describe_dft<S>("cpu", batch, n, inverse, seed));
 }
 
@@ -161,7 +161,7 @@ Measured cpu_causal_conv_vs_oracle(Index channels, Index L, std::uint64_t seed) 
   const auto k = decaying_kernel<S>(channels, L, seed * 2 + 1);
   const auto u = normal_signal<S>(channels, L, seed * 2 + 2);
   std::vector<S> y(k.size(), std::numeric_limits<S>::quiet_NaN());  // poisoned: an unwritten entry fails
-  cpu::causal_conv(k.data(), u.data(), y.data(), channels, L);
+  cpu::causal_conv(k, u, y, channels, L);
   return judge_conv(k, u, y, channels, L, Backend::cpu, describe_conv<S>("cpu", channels, L, seed));
 }
 
@@ -169,7 +169,7 @@ Measured cuda_dft_vs_oracle(Index batch, Index n, bool inverse, std::uint64_t se
 #ifdef SEQREF_HAS_CUDA
   const auto x = random_rows<float>(batch, n, seed);
   auto out = x;
-  cuda::dft_batched(out.data(), batch, n, inverse);
+  cuda::dft_batched(out, batch, n, inverse);
   return judge_dft(x, out, batch, n, inverse, Backend::cuda, describe_dft<float>("cuda", batch, n, inverse, seed));
 #else
   (void)batch, (void)n, (void)inverse, (void)seed;
@@ -182,7 +182,7 @@ Measured cuda_causal_conv_vs_oracle(Index channels, Index L, std::uint64_t seed)
   const auto k = decaying_kernel<float>(channels, L, seed * 2 + 1);
   const auto u = normal_signal<float>(channels, L, seed * 2 + 2);
   std::vector<float> y(k.size(), std::numeric_limits<float>::quiet_NaN());
-  cuda::causal_conv(k.data(), u.data(), y.data(), channels, L);
+  cuda::causal_conv(k, u, y, channels, L);
   return judge_conv(k, u, y, channels, L, Backend::cuda, describe_conv<float>("cuda", channels, L, seed));
 #else
   (void)channels, (void)L, (void)seed;
@@ -194,10 +194,10 @@ template <class S>
 bool batch_independence(Index batch, Index n, bool inverse, std::uint64_t seed) {
   const auto x = random_rows<S>(batch, n, seed);
   auto all = x;
-  cpu::dft_batched(all.data(), batch, n, inverse);
+  cpu::dft_batched(all, batch, n, inverse);
   for (Index r = 0; r < batch; ++r) {
     std::vector<std::complex<S>> row(x.begin() + r * n, x.begin() + (r + 1) * n);
-    cpu::dft_batched(row.data(), 1, n, inverse);
+    cpu::dft_batched(row, 1, n, inverse);
     if (!bit_identical(row.data(), all.data() + r * n, n)) return false;
   }
   return true;
@@ -207,8 +207,8 @@ template <class S>
 double roundtrip_error_u(Index batch, Index n, std::uint64_t seed) {
   const auto x = random_rows<S>(batch, n, seed);
   auto y = x;
-  cpu::dft_batched(y.data(), batch, n, false);
-  cpu::dft_batched(y.data(), batch, n, true);
+  cpu::dft_batched(y, batch, n, false);
+  cpu::dft_batched(y, batch, n, true);
   return relative_error(y, x) / unit_roundoff<S>();
 }
 

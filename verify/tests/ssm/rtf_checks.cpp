@@ -53,7 +53,7 @@ SEQREF_REGISTER_CHECK(method, "cpu kernel f32 vs f64 (64 channels, N=16, L=4096)
   const double t_ref = median_seconds([&] {
     for (const auto& c : cs) (void)ref::rtf_kernel(c.a, c.b, L);
   });
-  const double t_cpu = median_seconds([&] { cpu::rtf_kernel(a.data(), b.data(), out.data(), channels, N, L); }, 5);
+  const double t_cpu = median_seconds([&] { cpu::rtf_kernel(a, b, out, channels, N, L); }, 5);
   o.speedup = t_ref / t_cpu;
   return o;
 });

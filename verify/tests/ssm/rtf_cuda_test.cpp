@@ -23,10 +23,10 @@ TEST(RtfCuda, FloatMatchesOracleRelativeToReference) {
 TEST(RtfCuda, BadInputThrows) {
   SEQREF_REQUIRE_CUDA();
   std::vector<float> a{-1.0f}, b{1.0f}, k(8);
-  EXPECT_THROW(cuda::rtf_kernel(a.data(), b.data(), k.data(), 1, 1, 8), std::invalid_argument);  // 1 − z at z = 1
-  EXPECT_THROW(cuda::rtf_kernel(a.data(), b.data(), k.data(), 1, 0, 8), std::invalid_argument);
+  EXPECT_THROW(cuda::rtf_kernel(a, b, k, 1, 1, 8), std::invalid_argument);  // 1 − z at z = 1
+  EXPECT_THROW(cuda::rtf_kernel(a, b, k, 1, 0, 8), std::invalid_argument);
   a[0] = std::numeric_limits<float>::infinity();
-  EXPECT_THROW(cuda::rtf_kernel(a.data(), b.data(), k.data(), 1, 1, 8), std::invalid_argument);
+  EXPECT_THROW(cuda::rtf_kernel(a, b, k, 1, 1, 8), std::invalid_argument);
 }
 
 }  // namespace

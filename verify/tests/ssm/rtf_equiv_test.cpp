@@ -50,24 +50,26 @@ TEST(RtfCpu, FirChannelsReturnTheirNumerators) {
   const Index channels = 3, N = 4, L = 16;
   std::vector<double> a(channels * N, 0.0), b(channels * N), k(channels * L, std::numeric_limits<double>::quiet_NaN());
   for (Index i = 0; i < channels * N; ++i) b[i] = double(i + 1);
-  cpu::rtf_kernel(a.data(), b.data(), k.data(), channels, N, L);
+  cpu::rtf_kernel(a, b, k, channels, N, L);
   for (Index c = 0; c < channels; ++c)
     for (Index t = 0; t < L; ++t) EXPECT_NEAR(k[c * L + t], t < N ? b[c * N + t] : 0.0, 1e-13) << c << "," << t;
 }
 
 TEST(RtfCpu, BadInputThrows) {
-  std::vector<float> a{0.5f, 0.1f}, b{1.0f, 2.0f}, k(16);
-  EXPECT_THROW(cpu::rtf_kernel(a.data(), b.data(), k.data(), 1, 0, 8), std::invalid_argument);
-  EXPECT_THROW(cpu::rtf_kernel(a.data(), b.data(), k.data(), 1, 2, 0), std::invalid_argument);
-  EXPECT_THROW(cpu::rtf_kernel(a.data(), b.data(), k.data(), 0, 2, 8), std::invalid_argument);
-  EXPECT_THROW(cpu::rtf_kernel(a.data(), nullptr, k.data(), 1, 2, 8), std::invalid_argument);
-  EXPECT_THROW(cpu::rtf_kernel(a.data(), b.data(), static_cast<float*>(nullptr), 1, 2, 8), std::invalid_argument);
+  std::vector<float> a{0.5f, 0.1f}, b{1.0f, 2.0f}, k(8);
+  EXPECT_THROW(cpu::rtf_kernel(a, b, k, 1, 0, 8), std::invalid_argument);
+  EXPECT_THROW(cpu::rtf_kernel(a, b, k, 1, 2, 0), std::invalid_argument);
+  EXPECT_THROW(cpu::rtf_kernel(a, b, k, 0, 2, 8), std::invalid_argument);
+  EXPECT_THROW(cpu::rtf_kernel(a, {}, k, 1, 2, 8), std::invalid_argument);
+  EXPECT_THROW(cpu::rtf_kernel(a, b, std::span<float>{}, 1, 2, 8), std::invalid_argument);
+  std::vector<float> k16(16);
+  EXPECT_THROW(cpu::rtf_kernel(a, b, k16, 1, 2, 8), std::invalid_argument);  // kernel is [1, 8], not 16 entries
   a[1] = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_THROW(cpu::rtf_kernel(a.data(), b.data(), k.data(), 1, 2, 8), std::invalid_argument);
+  EXPECT_THROW(cpu::rtf_kernel(a, b, k, 1, 2, 8), std::invalid_argument);
   // 1 − z: zero at z = 1
   std::vector<double> ad{-1.0}, bd{1.0}, kd(8);
   try {
-    cpu::rtf_kernel(ad.data(), bd.data(), kd.data(), 1, 1, 8);
+    cpu::rtf_kernel(ad, bd, kd, 1, 1, 8);
     FAIL() << "no throw";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("seqref::cpu::rtf_kernel"), std::string::npos) << e.what();

@@ -61,7 +61,7 @@ SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64 (64 channels, N=64, 4096
   const std::vector<std::complex<float>> w0(w.begin(), w.begin() + N), l0(lambda.begin(), lambda.begin() + N);
   const double t_ref = median_seconds([&] { (void)ref::cauchy_kernel<float>(w0, l0, z); }) * channels;
   const double t_cpu =
-      median_seconds([&] { cpu::cauchy_kernel(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes); }, 5);
+      median_seconds([&] { cpu::cauchy_kernel(w, lambda, z, out, channels, N, nodes); }, 5);
   o.speedup = t_ref / t_cpu;
   return o;
 });

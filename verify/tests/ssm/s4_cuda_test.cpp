@@ -31,18 +31,20 @@ TEST(S4Cuda, VandermondeMatchesOracleRelativeToReference) {
 
 TEST(S4Cuda, BadInputThrows) {
   SEQREF_REQUIRE_CUDA();
-  std::vector<std::complex<float>> v(4, {1, 0}), out(4);
-  EXPECT_THROW(cuda::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 1, 0, 1), std::invalid_argument);
+  std::vector<std::complex<float>> v(1, {1, 0}), out(1);
+  EXPECT_THROW(cuda::cauchy_kernel(v, v, v, out, 1, 0, 1), std::invalid_argument);
+  std::vector<std::complex<float>> longer(2, {1, 0});
+  EXPECT_THROW(cuda::cauchy_kernel(v, v, longer, out, 1, 1, 1), std::invalid_argument);  // z is [nodes]
   v[0] = {std::numeric_limits<float>::quiet_NaN(), 0};
-  EXPECT_THROW(cuda::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 1, 1, 1), std::invalid_argument);
+  EXPECT_THROW(cuda::cauchy_kernel(v, v, v, out, 1, 1, 1), std::invalid_argument);
 }
 
 TEST(S4Cuda, ThrowsRuntimeErrorWithoutDevice) {
   if (cuda::available()) GTEST_SKIP() << "a CUDA device is available";
-  std::vector<std::complex<float>> v(4, {1, 0}), out(4);
-  EXPECT_THROW(cuda::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 1, 1, 1), std::runtime_error);
-  std::vector<float> r(4);
-  EXPECT_THROW(cuda::vandermonde_kernel(v.data(), v.data(), r.data(), 1, 1, 1), std::runtime_error);
+  std::vector<std::complex<float>> v(1, {1, 0}), out(1);
+  EXPECT_THROW(cuda::cauchy_kernel(v, v, v, out, 1, 1, 1), std::runtime_error);
+  std::vector<float> r(1);
+  EXPECT_THROW(cuda::vandermonde_kernel(v, v, r, 1, 1, 1), std::runtime_error);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <cstring>
 #include <limits>
+#include <string>
 
 namespace seqref::verify::s4 {
 namespace {
@@ -60,32 +61,41 @@ TEST(S4Cpu, SameBitsWithOneThreadAndAll) {
   std::vector<C32> a(channels * nodes), b(channels * nodes);
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
-  cpu::cauchy_kernel(w.data(), lambda.data(), z.data(), a.data(), channels, N, nodes);
+  cpu::cauchy_kernel(w, lambda, z, a, channels, N, nodes);
   omp_set_num_threads(threads);
-  cpu::cauchy_kernel(w.data(), lambda.data(), z.data(), b.data(), channels, N, nodes);
+  cpu::cauchy_kernel(w, lambda, z, b, channels, N, nodes);
   EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(C32)));
 }
 
 TEST(S4Cpu, BadInputThrows) {
   std::vector<C32> v(8, C32(1, 0)), out(8);
-  std::vector<float> real_out(8), dt(2, 0.1f);
-  EXPECT_THROW(cpu::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 0, 1, 1), std::invalid_argument);
-  EXPECT_THROW(cpu::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 1, 0, 1), std::invalid_argument);
-  EXPECT_THROW(cpu::cauchy_kernel(v.data(), v.data(), v.data(), out.data(), 1, 1, 0), std::invalid_argument);
-  EXPECT_THROW(cpu::cauchy_kernel(nullptr, v.data(), v.data(), out.data(), 1, 1, 1), std::invalid_argument);
-  EXPECT_THROW(cpu::vandermonde_kernel(v.data(), v.data(), real_out.data(), 1, 1, 0), std::invalid_argument);
-  EXPECT_THROW(cpu::s4_kernel_dplr(v.data(), v.data(), v.data(), v.data(), v.data(), dt.data(), real_out.data(), 1,
+  std::vector<C32> z1(1, C32(0.5f, 0)), out2(2);
+  std::vector<float> real_out(4), dt(2, 0.1f);
+  EXPECT_THROW(cpu::cauchy_kernel(v, v, v, out, 0, 1, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::cauchy_kernel(v, v, v, out, 1, 0, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::cauchy_kernel(v, v, v, out, 1, 1, 0), std::invalid_argument);
+  EXPECT_THROW(cpu::cauchy_kernel({}, v, v, out, 1, 1, 1), std::invalid_argument);
+  // every length is checked against its shape: z must be [nodes] = [1], not 8 entries
+  try {
+    cpu::cauchy_kernel(v, v, v, out2, 2, 4, 1);
+    FAIL() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("seqref::cpu::cauchy_kernel: z must have 1 elements"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(cpu::vandermonde_kernel(v, v, real_out, 1, 1, 0), std::invalid_argument);
+  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 1,
                                    1, 0),
                std::invalid_argument);
   auto bad = v;
   bad[3] = {std::numeric_limits<float>::quiet_NaN(), 0};
-  EXPECT_THROW(cpu::cauchy_kernel(bad.data(), v.data(), v.data(), out.data(), 2, 4, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::cauchy_kernel(bad, v, z1, out2, 2, 4, 1), std::invalid_argument);
   dt[1] = std::numeric_limits<float>::infinity();
-  EXPECT_THROW(cpu::s4_kernel_dplr(v.data(), v.data(), v.data(), v.data(), v.data(), dt.data(), real_out.data(), 2,
+  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 2,
                                    4, 2),
                std::invalid_argument);
   dt[1] = -1.0f;
-  EXPECT_THROW(cpu::s4_kernel_dplr(v.data(), v.data(), v.data(), v.data(), v.data(), dt.data(), real_out.data(), 2,
+  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 2,
                                    4, 2),
                std::invalid_argument);
 }

@@ -249,7 +249,7 @@ Measured cpu_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64_
   const auto w = cast<S>(in.w), lambda = cast<S>(in.lambda), z = cast<S>(in.z);  // the problem, rounded to S
   CVector<S> out(static_cast<std::size_t>(channels * nodes),
                  Complex<S>(std::numeric_limits<S>::quiet_NaN(), std::numeric_limits<S>::quiet_NaN()));
-  cpu::cauchy_kernel(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);
+  cpu::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
   CVector<O> oracle;
   CVector<S> reference;
   for (Index c = 0; c < channels; ++c) {
@@ -298,7 +298,7 @@ Measured cpu_vandermonde_vs_oracle(Index channels, Index N, Index L, std::uint64
   vandermonde_inputs(channels, N, seed, init, wd, zd);
   const auto w = cast<S>(wd), z = cast<S>(zd);
   std::vector<S> out(static_cast<std::size_t>(channels * L), std::numeric_limits<S>::quiet_NaN());
-  cpu::vandermonde_kernel(w.data(), z.data(), out.data(), channels, N, L);
+  cpu::vandermonde_kernel(w, z, out, channels, N, L);
   std::vector<O> oracle;
   std::vector<S> reference;
   for (Index c = 0; c < channels; ++c) {
@@ -337,7 +337,7 @@ Measured cpu_s4_vs_oracle(Index channels, Index N, Index L, std::uint64_t seed) 
     dt.push_back(p.dt);
   }
   std::vector<S> out(static_cast<std::size_t>(channels * L), std::numeric_limits<S>::quiet_NaN());
-  cpu::s4_kernel_dplr(Lambda.data(), P.data(), Q.data(), B.data(), Ct.data(), dt.data(), out.data(), channels, N, L);
+  cpu::s4_kernel_dplr(Lambda, P, Q, B, Ct, dt, out, channels, N, L);
   std::vector<O> oracle;
   std::vector<S> reference;
   for (const auto& p : params) {
@@ -360,7 +360,7 @@ Measured cuda_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64
   const auto w = cast<float>(in.w), lambda = cast<float>(in.lambda), z = cast<float>(in.z);
   CVector<float> out(static_cast<std::size_t>(channels * nodes),
                      Complex<float>(std::numeric_limits<float>::quiet_NaN(), 0.0f));
-  cuda::cauchy_kernel(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);
+  cuda::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
   CVector<double> oracle;
   CVector<float> reference;
   for (Index c = 0; c < channels; ++c) {
@@ -380,7 +380,7 @@ Measured cuda_vandermonde_vs_oracle(Index channels, Index N, Index L, std::uint6
   vandermonde_inputs(channels, N, seed, ref::S4dInit::lin, wd, zd);
   const auto w = cast<float>(wd), z = cast<float>(zd);
   std::vector<float> out(static_cast<std::size_t>(channels * L), std::numeric_limits<float>::quiet_NaN());
-  cuda::vandermonde_kernel(w.data(), z.data(), out.data(), channels, N, L);
+  cuda::vandermonde_kernel(w, z, out, channels, N, L);
   std::vector<double> oracle;
   std::vector<float> reference;
   for (Index c = 0; c < channels; ++c) {

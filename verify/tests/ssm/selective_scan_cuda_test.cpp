@@ -67,7 +67,7 @@ TEST(SelectiveScanCuda, BadInputIsRejectedLikeTheReference) {
   EXPECT_THROW(cuda::selective_scan(a.view(), std::span<float>(y), std::span<float>(h)), std::invalid_argument);
   SelectiveScan<float> d = Arrays<float>(good).view();
   d.u = std::span<const float>(static_cast<const float*>(nullptr), d.u.size());
-  EXPECT_THROW(cuda::device::selective_scan(d, nullptr, nullptr), std::invalid_argument);  // no output
+  EXPECT_THROW(cuda::device::selective_scan(d, {}, {}), std::invalid_argument);  // no output
 }
 
 }  // namespace

@@ -109,8 +109,11 @@ TEST(SsdCpu, BadInputThrows) {
   EXPECT_THROW(cpu::ssd(bad.problem(), y, h), std::invalid_argument);
   std::vector<float> hs(2);
   EXPECT_THROW(cpu::ssd(d.problem(), y, hs), std::invalid_argument);
-  EXPECT_THROW(cpu::ssd_chunk_decays(static_cast<const float*>(nullptr), 4, y.data(), h.data()), std::invalid_argument);
-  EXPECT_THROW(cpu::ssd_chunk_decays(y.data(), 0, y.data(), h.data()), std::invalid_argument);
+  EXPECT_THROW(cpu::ssd_chunk_decays(std::span<const float>{}, 4, y, h), std::invalid_argument);
+  EXPECT_THROW(cpu::ssd_chunk_decays(y, 0, y, h), std::invalid_argument);
+  std::vector<float> a4(4), seg(16), cs(4), seg_short(15);
+  EXPECT_THROW(cpu::ssd_chunk_decays(a4, 4, seg_short, cs), std::invalid_argument);  // seg is [q, q]
+  cpu::ssd_chunk_decays(a4, 4, seg, cs);                                              // the right lengths
 }
 
 }  // namespace

@@ -247,7 +247,7 @@ Exact cpu_decays_nonpositive(Index q, std::uint64_t seed) {
                                                 : static_cast<S>(-0.3 * rng.uniform());
   }
   std::vector<S> seg(static_cast<std::size_t>(q * q)), cs(static_cast<std::size_t>(q));
-  cpu::ssd_chunk_decays(a.data(), q, seg.data(), cs.data());
+  cpu::ssd_chunk_decays(a, q, seg, cs);
   const Matrix<S> stable = ref::segsum_stable<S>(a);
   bool nonpos = true, same = true;
   for (Index i = 0; i < q; ++i) {
@@ -431,8 +431,8 @@ Exact cuda_decays_match_cpu(Index q, std::uint64_t seed) {
   for (float& v : a) v = rng.uniform() < 0.2 ? 0.f : static_cast<float>(-2.0 * rng.uniform());
   std::vector<float> seg(static_cast<std::size_t>(q * q)), cs(static_cast<std::size_t>(q)), seg_c(seg.size()),
       cs_c(cs.size());
-  cuda::ssd_chunk_decays(a.data(), q, seg.data(), cs.data());
-  cpu::ssd_chunk_decays(a.data(), q, seg_c.data(), cs_c.data());
+  cuda::ssd_chunk_decays(a, q, seg, cs);
+  cpu::ssd_chunk_decays(a, q, seg_c, cs_c);
   bool nonpos = true;
   for (float v : seg) nonpos = nonpos && v <= 0.f;
   for (float v : cs) nonpos = nonpos && v <= 0.f;

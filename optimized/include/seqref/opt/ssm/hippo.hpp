@@ -14,7 +14,7 @@
 ///
 /// Shapes: u [C, L, 1] (C channels of L samples), states [C, L, N]: states[c, k−1, :] = x_k of channel c.
 /// Row-major, contiguous. Errors: std::invalid_argument (naming the function, the argument and the shapes) for
-/// empty or mismatched shapes, a null pointer, non-finite u or b_scale. The header has no CUDA types.
+/// empty or mismatched shapes, a null view, non-finite u or b_scale. The header has no CUDA types.
 
 #include "seqref/core/tensor.hpp"
 #include "seqref/core/validate.hpp"
@@ -33,10 +33,11 @@ struct LegsOnlineOptions {
 };
 
 namespace detail {
-/// The argument checks every backend's host entry point shares (same checks, same messages).
+/// Shapes and options only, no access to the data (the device entry point uses it on device memory): u [C, L, 1],
+/// states [C, L, N] with C, L, N >= 1, non-null views, finite options.b_scale.
 template <class S>
-void check_legs_online_args(std::string_view fn, ConstTensorView<S> u, TensorView<S> states,
-                            const LegsOnlineOptions& options) {
+void check_legs_online_shapes(std::string_view fn, ConstTensorView<S> u, TensorView<S> states,
+                              const LegsOnlineOptions& options) {
   const std::string got = "; got u " + shape_string(u) + ", states " + shape_string(states);
   require(u.data != nullptr, fn, "u has a null data pointer");
   require(states.data != nullptr, fn, "states has a null data pointer");
@@ -44,6 +45,14 @@ void check_legs_online_args(std::string_view fn, ConstTensorView<S> u, TensorVie
   require(states.heads == u.heads && states.len == u.len && states.dim >= 1, fn,
           "states must have shape [C, L, N] with N >= 1 and C, L those of u" + got);
   require(std::isfinite(options.b_scale), fn, "options.b_scale must be finite");
+}
+
+/// The argument checks every backend's host entry point shares (same checks, same messages): the shapes
+/// (check_legs_online_shapes), then u finite.
+template <class S>
+void check_legs_online_args(std::string_view fn, ConstTensorView<S> u, TensorView<S> states,
+                            const LegsOnlineOptions& options) {
+  check_legs_online_shapes<S>(fn, u, states, options);
   require_finite(u, fn, "u");
 }
 }  // namespace detail
@@ -66,8 +75,10 @@ namespace seqref::cuda {
 void hippo_legs_online(ConstTensorView<float> u, TensorView<float> states, LegsOnlineOptions options = {});
 
 namespace device {
-/// Device pointers: u [C, L], states [C, L, N]; asynchronous on `stream` (a cudaStream_t; nullptr: default stream).
-void hippo_legs_online(const float* u, float* states, Index channels, Index len, Index N, LegsOnlineOptions options,
+/// Device memory: the views point to device memory, u [C, L, 1], states [C, L, N]; shape checks only
+/// (detail::check_legs_online_shapes; u is not scanned for NaN on the device); asynchronous on `stream` (a
+/// cudaStream_t; nullptr: default stream).
+void hippo_legs_online(ConstTensorView<float> u, TensorView<float> states, LegsOnlineOptions options,
                        void* stream = nullptr);
 }  // namespace device
 

@@ -43,11 +43,12 @@ Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, st
                      ScanSchedule schedule = {});
 
 namespace device {
-/// Device-memory entry point: the spans of `problem` and y, h_last point to device memory (sizes as in the
-/// reference; y or h_last may be null, not both). Shape and size checks only (no finiteness pass over device
-/// data); asynchronous on `stream` (a cudaStream_t; nullptr: the default stream). Returns the tile length used.
-Index selective_scan(const SelectiveScan<float>& problem, float* y, float* h_last, Index chunk = 0,
-                     void* stream = nullptr);
+/// Device-memory entry point: the spans of `problem` and y, h_last span device memory (lengths as in the
+/// reference; y or h_last may be empty, not both). Shape and length checks only
+/// (seqref::detail::check_selective_scan_shapes; no finiteness pass over device data); asynchronous on `stream`
+/// (a cudaStream_t; nullptr: the default stream). Returns the tile length used.
+Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, std::span<float> h_last,
+                     Index chunk = 0, void* stream = nullptr);
 }  // namespace device
 
 }  // namespace seqref::cuda

@@ -15,11 +15,14 @@
 /// of cumulative sums), so with a <= 0 every exponent is <= 0 and every decay factor lies in [0, 1];
 /// ssd_chunk_decays exposes exactly the exponents a kernel uses for one chunk, for tests.
 
+#include "seqref/core/contract.hpp"
 #include "seqref/core/tensor.hpp"
 #include "seqref/opt/backend.hpp"
 #include "seqref/opt/scan/linear_recurrence.hpp"
 #include "seqref/ref/ssm/ssd.hpp"
 
+#include <cstddef>
+#include <limits>
 #include <span>
 
 namespace seqref {
@@ -35,6 +38,17 @@ template <class S>
 void check_ssd_options(std::string_view fn, const SsdOptions& o) {
   require(o.chunk >= 0, fn, "options.chunk must be >= 0 (0: default); got " + std::to_string(o.chunk));
   require(o.scan.chunk >= 0 && o.scan.threads >= 0, fn, "options.scan.chunk and options.scan.threads must be >= 0");
+}
+
+/// ssd_chunk_decays's problem, checked by every backend before any memory is touched: q in [1, max_q]; a [q];
+/// seg [q, q]; cs [q]. std::invalid_argument naming `fn`, the argument and the shape otherwise.
+template <class S>
+void check_ssd_chunk_decays(std::string_view fn, std::span<const S> a, Index q, std::span<S> seg, std::span<S> cs,
+                            Index max_q = std::numeric_limits<Index>::max()) {
+  require_extent(fn, "q", q, 1, max_q);
+  require_length(fn, "a", a, {{"q", q}});
+  require_length(fn, "seg", seg, {{"q", q}, {"q", q}});
+  require_length(fn, "cs", cs, {{"q", q}});
 }
 }  // namespace detail
 
@@ -52,9 +66,10 @@ Index ssd(const SsdProblem<double>& problem, std::span<double> Y, std::span<doub
 
 /// The exponents the cpu kernel uses for one chunk of q decays a[0..q−1]: seg [q×q] row-major with
 /// seg[i, j] = a_{j+1} + … + a_i for j <= i (0 above the diagonal, where the kernel masks), and
-/// cs[i] = a_0 + … + a_i (seg[i, 0] + a_0). All <= 0 when a <= 0.
-void ssd_chunk_decays(const float* a, Index q, float* seg, float* cs);
-void ssd_chunk_decays(const double* a, Index q, double* seg, double* cs);
+/// cs[i] = a_0 + … + a_i (seg[i, 0] + a_0). All <= 0 when a <= 0. a [q], seg [q, q], cs [q]; q >= 1
+/// (detail::check_ssd_chunk_decays: std::invalid_argument otherwise).
+void ssd_chunk_decays(std::span<const float> a, Index q, std::span<float> seg, std::span<float> cs);
+void ssd_chunk_decays(std::span<const double> a, Index q, std::span<double> seg, std::span<double> cs);
 
 }  // namespace seqref::cpu
 
@@ -65,17 +80,19 @@ namespace seqref::cuda {
 /// !available(), after the argument checks.
 Index ssd(const SsdProblem<float>& problem, std::span<float> Y, std::span<float> h_final = {}, SsdOptions options = {});
 
-/// The exponents the CUDA kernels use for one chunk (the device function, run in a one-block kernel; as cpu).
-void ssd_chunk_decays(const float* a, Index q, float* seg, float* cs);
+/// The exponents the CUDA kernels use for one chunk (the device function, run in a one-block kernel; as cpu, with
+/// q <= 64, the largest CUDA chunk).
+void ssd_chunk_decays(std::span<const float> a, Index q, std::span<float> seg, std::span<float> cs);
 
 namespace device {
 /// Bytes of device workspace device::ssd needs for `shape` at chunk length `chunk` (>= 1).
 std::size_t ssd_workspace_bytes(const SsdShape& shape, Index chunk);
-/// Device pointers (layouts of the reference); h0 and h_final may be null; `workspace` holds
-/// ssd_workspace_bytes(shape, chunk) bytes. Asynchronous on `stream` (a cudaStream_t; nullptr: default stream).
-/// Shape and pointer checks only (inputs are not scanned for NaN on the device). chunk: 1..64.
-void ssd(const float* X, const float* A, const float* B, const float* C, const float* h0, float* Y, float* h_final,
-         const SsdShape& shape, Index chunk, void* workspace, void* stream = nullptr);
+/// Device memory: the spans of `problem` (h0 may be empty), Y and h_final (may be empty) point to device memory,
+/// with the reference's layouts and lengths; `workspace` spans ssd_workspace_bytes(problem.shape, chunk) bytes of
+/// device memory. Asynchronous on `stream` (a cudaStream_t; nullptr: default stream). Shape and length checks only
+/// (seqref::detail::check_ssd_shapes; inputs are not scanned for NaN on the device). chunk: 1..64.
+void ssd(const SsdProblem<float>& problem, std::span<float> Y, std::span<float> h_final, Index chunk,
+         std::span<std::byte> workspace, void* stream = nullptr);
 }  // namespace device
 
 }  // namespace seqref::cuda

@@ -102,10 +102,11 @@ std::size_t first_non_finite(std::span<const S> v) {
   return v.size();
 }
 
-/// The argument checks every backend shares (same checks, same messages). Y must have x_size() entries; h_final
-/// is optional (empty) or state_size().
+/// Shapes and buffer lengths only (no access to the data: the CUDA device entry point uses it on device memory).
+/// Y must have x_size() entries; h_final is optional (empty) or state_size().
 template <class S>
-void check_ssd(std::string_view fn, const SsdProblem<S>& p, std::span<const S> Y, std::span<const S> h_final) {
+void check_ssd_shapes(std::string_view fn, const SsdProblem<S>& p, std::span<const S> Y,
+                      std::span<const S> h_final) {
   const SsdShape& s = p.shape;
   const std::string shape = s.to_string();
   require(s.batch >= 1 && s.len >= 1 && s.heads >= 1 && s.headdim >= 1 && s.groups >= 1 && s.dstate >= 1, fn,
@@ -123,6 +124,14 @@ void check_ssd(std::string_view fn, const SsdProblem<S>& p, std::span<const S> Y
   if (!p.h0.empty()) need(p.h0.size(), s.state_size(), "h0", "[batch, heads, P, N]");
   need(Y.size(), s.x_size(), "Y", "[batch, T, heads, P]");
   if (!h_final.empty()) need(h_final.size(), s.state_size(), "h_final", "[batch, heads, P, N]");
+}
+
+/// The argument checks every backend's host entry point shares (same checks, same messages): the shapes and
+/// lengths (check_ssd_shapes), then every input finite.
+template <class S>
+void check_ssd(std::string_view fn, const SsdProblem<S>& p, std::span<const S> Y, std::span<const S> h_final) {
+  check_ssd_shapes<S>(fn, p, Y, h_final);
+  const std::string shape = p.shape.to_string();
   auto finite = [&](std::span<const S> v, std::string_view name) {
     const std::size_t i = first_non_finite(v);
     if (i < v.size())
