@@ -36,7 +36,7 @@ using host::DeviceBuffer;
 using host::DeviceZero;
 using host::require_device;
 
-constexpr int kThreads = 256;
+constexpr int kThreads = static_cast<int>(blocking::s4::threads);
 
 void check_args(std::string_view fn, const void* a, const char* a_name, const void* b, const char* b_name,
                 const void* out, Index channels, Index N, const char* len_name, Index len) {

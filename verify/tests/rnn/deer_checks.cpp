@@ -53,6 +53,15 @@ SEQREF_REGISTER_CHECK(method, "cpu newton deer f32 vs f64 sequential (d=1, T=200
   o.detail += "; speedup column = sequential loop time / DEER time";
   return o;
 });
+// T <= 2: one and two steps (the first step has no x_{t-1} term from the iterate; one sweep must be exact)
+SEQREF_REGISTER_CHECK(method, "cpu newton deer f64 vs Oracle sequential (d=3, T=1)", "cpu",
+                      [] { return outcome_of(cpu_deer_vs_oracle<double>(DeerMethod::newton, 3, 1, 0.9, 13)); });
+SEQREF_REGISTER_CHECK(method, "cpu newton deer f64 vs Oracle sequential (d=3, T=2)", "cpu",
+                      [] { return outcome_of(cpu_deer_vs_oracle<double>(DeerMethod::newton, 3, 2, 0.9, 14)); });
+SEQREF_REGISTER_CHECK(method, "cpu quasi deer f64 vs Oracle sequential (d=2, T=2)", "cpu",
+                      [] { return outcome_of(cpu_deer_vs_oracle<double>(DeerMethod::quasi, 2, 2, 0.9, 15)); });
+SEQREF_REGISTER_CHECK(method, "cpu sweep f64 (chunk 1) vs Oracle sweep (d=3, T=2)", "cpu",
+                      [] { return outcome_of(cpu_sweep_vs_oracle<double>(DeerMethod::newton, 3, 2, 1, 0.9, 16)); });
 SEQREF_REGISTER_CHECK(method, "cpu sequential loop f32 vs f64 (d=8, T=3000)", "cpu",
                       [] { return outcome_of(cpu_sequential_vs_oracle<float>(8, 3000, 0.9, 11)); });
 SEQREF_REGISTER_CHECK(method, "cpu divergent fixed-A reported non_finite with best iterate", "cpu",

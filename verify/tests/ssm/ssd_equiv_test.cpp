@@ -4,6 +4,8 @@
 
 #include "verify/tests/ssm/ssd_properties.hpp"
 
+#include "verify/support/generators.hpp"
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 

@@ -12,6 +12,12 @@
 
 #include "seqref/core/tensor.hpp"
 
+namespace seqref::cpu::blocking::rtf {
+// optimized/cpu/ssm/rtf.cpp has no tile of its own: its transforms are seqref::cpu::blocking::fft's, and its one
+// branch folds the coefficients of exponent >= L modulo L (N + 1 > L).
+inline constexpr Index fold_from = 1;  ///< the fold acts when N + fold_from > L
+}  // namespace seqref::cpu::blocking::rtf
+
 namespace seqref::cpu {
 
 /// Batched over channels with seqref::cpu::dft_batched (threaded over the 2·channels forward rows and the
