@@ -62,6 +62,10 @@ SEQREF_REGISTER_CHECK(method, "cpu quasi deer f64 vs Oracle sequential (d=2, T=2
                       [] { return outcome_of(cpu_deer_vs_oracle<double>(DeerMethod::quasi, 2, 2, 0.9, 15)); });
 SEQREF_REGISTER_CHECK(method, "cpu sweep f64 (chunk 1) vs Oracle sweep (d=3, T=2)", "cpu",
                       [] { return outcome_of(cpu_sweep_vs_oracle<double>(DeerMethod::newton, 3, 2, 1, 0.9, 16)); });
+SEQREF_REGISTER_CHECK(method, "cpu sweep f64 (chunk 7) vs Oracle sweep (d=1: newton as a diagonal scan, T=300)", "cpu",
+                      [] { return outcome_of(cpu_sweep_vs_oracle<double>(DeerMethod::newton, 1, 300, 7, 0.9, 17)); });
+SEQREF_REGISTER_CHECK(method, "cpu sequential loop f32 vs f64 (d=11, past the register block of 8)", "cpu",
+                      [] { return outcome_of(cpu_sequential_vs_oracle<float>(11, 300, 0.9, 18)); });
 SEQREF_REGISTER_CHECK(method, "cpu sequential loop f32 vs f64 (d=8, T=3000)", "cpu",
                       [] { return outcome_of(cpu_sequential_vs_oracle<float>(8, 3000, 0.9, 11)); });
 SEQREF_REGISTER_CHECK(method, "cpu divergent fixed-A reported non_finite with best iterate", "cpu",

@@ -68,6 +68,10 @@ SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=97, Blueste
                       [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(3, 97, false, 11)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=96, inverse)", "cpu",
                       [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(3, 96, true, 12)); });
+SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=97, Bluestein, inverse)", "cpu",
+                      [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(2, 97, true, 22)); });
+SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=1, the identity)", "cpu",
+                      [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(2, 1, false, 23)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f32 vs f64 (n=3072)", "cpu",
                       [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<float>(4, 3072, false, 13)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu causal_conv f64 vs Oracle direct sum (L=257)", "cpu",
