@@ -65,6 +65,9 @@ SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64 (64 channels, N=64, 4096
   o.speedup = t_ref / t_cpu;
   return o;
 });
+// 200 nodes: three float register tiles of 64 and a tail of 8 (the compiler-vectorized loop)
+SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64 (200 nodes: register tiles + tail)", "cpu",
+                      [] { return outcome_of(cpu_cauchy_vs_oracle<float>(2, 16, 200, 18)); });
 SEQREF_REGISTER_CHECK(method, "Cauchy kernel f64 vs Oracle", "cpu",
                       [] { return outcome_of(cpu_cauchy_vs_oracle<double>(2, 16, 130, 11)); });
 SEQREF_REGISTER_CHECK(method, "Vandermonde kernel f32 vs f64 (S4D-Lin, L=4096)", "cpu",
