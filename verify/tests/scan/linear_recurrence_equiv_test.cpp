@@ -41,11 +41,13 @@ TEST(ScanCpu, WideStatesSplitIntoEntryGroups) {
   // D > 512: the elementwise policy splits a sequence's entries into groups of 256 (the last one partial)
   for (Transition kind : {Transition::scalar, Transition::diagonal})
     for (Index chunk : {0, 5})
+      // around the one-group limit (511, 512, 513) and past two groups of 256 (767: the third partial; 1025)
       for (Index D : gen::block_sizes({cpu::blocking::scan::group_max, cpu::blocking::scan::group}, 1100)) {
-      if (D < cpu::blocking::scan::group - 1) continue;
-      const auto m = cpu_vs_oracle<float>(kind, 2, 129, D, 1.0, chunk, 2, 51 + static_cast<std::uint64_t>(chunk + D));
-      EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u;
-    }
+        if (D < cpu::blocking::scan::group_max - 1) continue;
+        const auto m =
+            cpu_vs_oracle<float>(kind, 2, 129, D, 1.0, chunk, 2, 51 + static_cast<std::uint64_t>(chunk + D));
+        EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u;
+      }
 }
 
 TEST(ScanCpu, ThreadCountDoesNotChangeBits) {
