@@ -8,10 +8,40 @@
 
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 namespace seqref::verify::gen {
+
+/// The sizes that cross a kernel's blocking: for every blocking constant c (a SIMD lane group, a tile, a time
+/// chunk, a node block; see the `blocking` namespaces of optimized/include/seqref/opt/...): c − 1, c, c + 1 (the
+/// edges of the first block), 2c + 1 (one past two full blocks) and 3c − 1 (a partial third block); plus 1, 2 and
+/// small primes. Sizes above `max` are dropped (choose max so that the property stays fast), sorted, unique.
+inline std::vector<Index> block_sizes(std::initializer_list<Index> blocks, Index max,
+                                      std::initializer_list<Index> extra = {}) {
+  std::vector<Index> v{1, 2, 3, 5, 7, 13};
+  for (Index c : blocks) {
+    if (c < 1) continue;
+    for (Index s : {c - 1, c, c + 1, 2 * c + 1, 3 * c - 1}) v.push_back(s);
+  }
+  v.insert(v.end(), extra.begin(), extra.end());
+  std::erase_if(v, [max](Index s) { return s < 1 || s > max; });
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+/// One size of block_sizes(blocks, max, extra), the block edges drawn as often as all small sizes together.
+inline rc::Gen<Index> around_blocks(std::initializer_list<Index> blocks, Index max,
+                                    std::initializer_list<Index> extra = {}) {
+  const std::vector<Index> all = block_sizes(blocks, max, extra);
+  std::vector<Index> small, edges;
+  for (Index s : all) (s <= 13 ? small : edges).push_back(s);
+  if (edges.empty()) return rc::gen::elementOf(small);
+  return rc::gen::weightedOneOf<Index>({{1, rc::gen::elementOf(small)}, {3, rc::gen::elementOf(edges)}});
+}
 
 /// Sequence lengths: 1, 2, primes, the CPU/CUDA tile sizes (64, 128) ± 1, and 1000.
 inline rc::Gen<Index> seq_len() {

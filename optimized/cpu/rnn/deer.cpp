@@ -110,7 +110,7 @@ void run_sweep(const TanhCell<S>& c, const S* F, const S* xk, const S* x0, S* ou
 // far more): run such problems on one thread unless the caller chose a thread count. The engine's chunking depends
 // on T only, so the result is the same bits either way.
 ScanSchedule small_problem_serial(ScanSchedule schedule, Index T, Index d) {
-  if (schedule.threads == 0 && T * d * d < (Index(1) << 16)) schedule.threads = 1;
+  if (schedule.threads == 0 && T * d * d < blocking::deer::serial_work) schedule.threads = 1;
   return schedule;
 }
 
@@ -234,6 +234,7 @@ std::vector<S> sequential_impl(const TanhCell<S>& cell, std::span<const S> u, st
   std::vector<S> out(static_cast<std::size_t>(T * d));
   const S* A = cell.A.data();
   const S* x0p = x0.empty() ? nullptr : x0.data();
+  static_assert(blocking::deer::register_dim_max == 8, "one case per d <= register_dim_max below");
   switch (d) {
     case 1: sequential_loop<S, 1>(A, u.data(), x0p, out.data(), T, d); break;
     case 2: sequential_loop<S, 2>(A, u.data(), x0p, out.data(), T, d); break;

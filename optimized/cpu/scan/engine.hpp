@@ -55,9 +55,10 @@ enum class Structure { diagonal, dense, opaque };
 /// parallelism.
 inline Index chunk_length(Index blocks, Index T, const ScanSchedule& schedule) {
   if (schedule.chunk > 0) return std::min(schedule.chunk, T);
-  if (blocks >= 32 || T < 512) return T;
-  const Index chunks = std::max<Index>(1, 64 / blocks);
-  return std::max<Index>(128, (T + chunks - 1) / chunks);
+  namespace c = blocking::scan;
+  if (blocks >= c::chunk_below_blocks || T < c::chunk_from_len) return T;
+  const Index chunks = std::max<Index>(1, c::chunk_parallelism / blocks);
+  return std::max<Index>(c::chunk_min, (T + chunks - 1) / chunks);
 }
 
 template <class P>

@@ -29,7 +29,7 @@ struct ElementwisePolicy {
   std::span<S> x, x_final;
   Index G = group(p.dim);  // entries per block: the entries of a diagonal recurrence are independent
   Index groups = (p.dim + G - 1) / G;
-  static Index group(Index D) { return D <= 512 ? D : 256; }
+  static Index group(Index D) { return D <= blocking::scan::group_max ? D : blocking::scan::group; }
   Index blocks() const { return p.batch * groups; }
   Index len() const { return p.len; }
   Index state() const { return G; }

@@ -47,7 +47,7 @@ Index largest_prime_factor(Index n) {
 
 // Above this prime factor Bluestein (3 power-of-two FFTs of size ≥ 2n − 1) beats KISS FFT's generic O(p²)
 // butterfly; measured with fft_bench (n = 3·2^k stays on the library path, n = 2^k ± 1 mostly goes to Bluestein).
-constexpr Index kBluesteinPrime = 37;
+constexpr Index kBluesteinPrime = blocking::fft::bluestein_prime;
 
 template <class S>
 Eigen::FFT<S>& thread_fft() {
@@ -161,7 +161,7 @@ void dft_batched_impl(std::span<std::complex<S>> span, Index batch, Index n, boo
 /// so that Eigen's real transform takes its half-length complex path.
 Index fast_conv_size(Index n) {
   for (Index m = std::max<Index>(n, 2);; ++m) {
-    if (m % 4) continue;
+    if (m % blocking::fft::conv_multiple) continue;
     Index r = m;
     for (Index f : {2, 3, 5})
       while (r % f == 0) r /= f;

@@ -48,7 +48,7 @@ void check_finite(std::string_view fn, const std::complex<T>* x, Index n, const 
 
 // ---- Cauchy -------------------------------------------------------------------------------------------------------
 
-constexpr Index kNodeBlock = 1024;  // nodes per task: 8 KiB of fp32 accumulators, L1-resident
+constexpr Index kNodeBlock = blocking::s4::node_block;  // nodes per task: 8 KiB of fp32 accumulators, L1-resident
 
 /// acc[k] += Σ_n w_n / (z_k − λ_n) for k in [k0, k1) by the plain (compiler-vectorized) loop.
 template <class T>
@@ -70,14 +70,16 @@ void cauchy_lanes(const T* wr, const T* wi, const T* lr, const T* li, Index N, c
 /// float, 64 nodes at a time in registers (4 zmm per real/imag accumulator), reciprocal by rcp14 + Newton.
 Index cauchy_avx512(const float* wr, const float* wi, const float* lr, const float* li, Index N, const float* zr,
                     const float* zi, float* ar, float* ai, Index count) {
-  constexpr int U = 4;
+  constexpr int V = static_cast<int>(blocking::s4::cauchy_lanes);
+  constexpr int U = static_cast<int>(blocking::s4::cauchy_tile / blocking::s4::cauchy_lanes);
+  static_assert(V == 16, "one zmm holds 16 floats");
   Index k = 0;
   const __m512 two = _mm512_set1_ps(2.0f);
-  for (; k + 16 * U <= count; k += 16 * U) {
+  for (; k + V * U <= count; k += V * U) {
     __m512 zrv[U], ziv[U], acr[U], aci[U];
     for (int u = 0; u < U; ++u) {
-      zrv[u] = _mm512_loadu_ps(zr + k + 16 * u);
-      ziv[u] = _mm512_loadu_ps(zi + k + 16 * u);
+      zrv[u] = _mm512_loadu_ps(zr + k + V * u);
+      ziv[u] = _mm512_loadu_ps(zi + k + V * u);
       acr[u] = _mm512_setzero_ps();
       aci[u] = _mm512_setzero_ps();
     }
@@ -96,8 +98,8 @@ Index cauchy_avx512(const float* wr, const float* wi, const float* lr, const flo
       }
     }
     for (int u = 0; u < U; ++u) {
-      _mm512_storeu_ps(ar + k + 16 * u, acr[u]);
-      _mm512_storeu_ps(ai + k + 16 * u, aci[u]);
+      _mm512_storeu_ps(ar + k + V * u, acr[u]);
+      _mm512_storeu_ps(ai + k + V * u, aci[u]);
     }
   }
   return k;
@@ -150,7 +152,7 @@ void cauchy_impl(const std::complex<T>* w, const std::complex<T>* lambda, const 
 
 // ---- Vandermonde --------------------------------------------------------------------------------------------------
 
-constexpr Index kPowerBlock = 64;  // powers per table: out[64b + r] uses z^r from the table and z^{64b} running
+constexpr Index kPowerBlock = blocking::s4::power_block;  // powers per table: out[64b + r] uses z^r from the table and z^{64b} running
 
 template <class T>
 void vandermonde_impl(const std::complex<T>* w, const std::complex<T>* z, T* out, Index channels, Index N, Index L) {

@@ -33,9 +33,11 @@ namespace {
 // Lanes per engine block: 4 AVX-512 registers (64 floats, 32 doubles). One block then reads 4 contiguous cache lines
 // of u, δ, z and y per step and B_t, C_t once for 64 channels, and the 4 registers give the read-out 4 independent
 // accumulation chains.
-constexpr int kRegisters = 4;
+constexpr int kRegisters = static_cast<int>(blocking::selective_scan::registers);
 template <class S>
-constexpr int kLanes = kRegisters * 64 / static_cast<int>(sizeof(S));
+constexpr int kLanes = static_cast<int>(sizeof(S) == 4 ? blocking::selective_scan::lanes_f32
+                                                       : blocking::selective_scan::lanes_f64);
+static_assert(kLanes<float> == kRegisters * 16 && kLanes<double> == kRegisters * 8);
 
 // ---- vectorizable elementary functions (one lane each; called inside `omp simd` loops) -----------------------------
 
@@ -146,7 +148,7 @@ inline void readout(const float* C, const float* x, Index N, float* y) {
   for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_setzero_ps();
   for (Index n = 0; n < N; ++n) {
     const __m512 c = _mm512_set1_ps(C[n]);
-    for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_fmadd_ps(c, _mm512_loadu_ps(x + n * 64 + 16 * r), acc[r]);
+    for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_fmadd_ps(c, _mm512_loadu_ps(x + n * kLanes<float> + 16 * r), acc[r]);
   }
   for (int r = 0; r < kRegisters; ++r) _mm512_storeu_ps(y + 16 * r, acc[r]);
 }
@@ -155,7 +157,7 @@ inline void readout(const double* C, const double* x, Index N, double* y) {
   for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_setzero_pd();
   for (Index n = 0; n < N; ++n) {
     const __m512d c = _mm512_set1_pd(C[n]);
-    for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_fmadd_pd(c, _mm512_loadu_pd(x + n * 32 + 8 * r), acc[r]);
+    for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_fmadd_pd(c, _mm512_loadu_pd(x + n * kLanes<double> + 8 * r), acc[r]);
   }
   for (int r = 0; r < kRegisters; ++r) _mm512_storeu_pd(y + 8 * r, acc[r]);
 }
@@ -218,7 +220,7 @@ template <class S>
 inline S vsoftplus(S x) {
   const S ax = x < S(0) ? -x : x;
   const S sp = (x > S(0) ? x : S(0)) + log1p_unit(vexp(-ax));
-  return x > S(20) ? x : sp;
+  return x > S(blocking::selective_scan::softplus_threshold) ? x : sp;
 }
 
 // Eq. (6): silu(z) = z / (1 + exp(−z)).

@@ -39,7 +39,7 @@ using ConstStridedMap = Eigen::Map<const Mat<S>, Eigen::Unaligned, Eigen::OuterS
 template <class S>
 using Vec = Eigen::Matrix<S, Eigen::Dynamic, 1>;
 
-constexpr Index kDefaultChunk = 64;
+constexpr Index kDefaultChunk = blocking::ssd::default_chunk;  // the SSD chunk length Q by default
 
 /// seg[i, j] = a_{j+1} + … + a_i (j < i; row recursion seg[i, j] = seg[i − 1, j] + a_i, the reference's order),
 /// 0 on and above the diagonal; cs[i] = a_0 + seg[i, 0]. a is read with `stride`.

@@ -40,6 +40,7 @@
 /// round scale·q first: different logits unless scale is a power of two).
 
 #include "seqref/core/bf16.hpp"
+#include "seqref/opt/attention/causal_attention.hpp"
 
 #include <cuda_runtime.h>
 
@@ -47,13 +48,13 @@
 
 namespace seqref::cuda::kernels {
 
-constexpr int kBlockQ = 64;                            ///< query rows per thread block
-constexpr int kBlockK = 64;                            ///< keys per shared-memory tile
-constexpr int kThreads = 128;                          ///< threads per block
-constexpr int kRowsPerThread = 4;                      ///< query rows per thread (one row group)
-constexpr int kLanesPerRow = 8;                        ///< threads sharing a row group
+constexpr int kBlockQ = static_cast<int>(seqref::cuda::blocking::attention::block_q);                            ///< query rows per thread block
+constexpr int kBlockK = static_cast<int>(seqref::cuda::blocking::attention::block_k);                            ///< keys per shared-memory tile
+constexpr int kThreads = static_cast<int>(seqref::cuda::blocking::attention::threads);                          ///< threads per block
+constexpr int kRowsPerThread = static_cast<int>(seqref::cuda::blocking::attention::rows_per_thread);                      ///< query rows per thread (one row group)
+constexpr int kLanesPerRow = static_cast<int>(seqref::cuda::blocking::attention::lanes_per_row);                        ///< threads sharing a row group
 constexpr int kKeysPerLane = kBlockK / kLanesPerRow;   ///< score columns per thread
-constexpr int kMaxDim = 128;                           ///< largest (padded) head / value dim
+constexpr int kMaxDim = static_cast<int>(seqref::cuda::blocking::attention::max_dim);                           ///< largest (padded) head / value dim
 static_assert(kThreads == (kBlockQ / kRowsPerThread) * kLanesPerRow, "thread layout must cover the query tile");
 static_assert(kBlockQ == kBlockK, "the diagonal key tile is the query tile's own index");
 

@@ -42,7 +42,7 @@ using host::Stream;
 using scan::Affine;
 
 constexpr std::string_view kFn = "seqref::cuda::deer";
-constexpr int kThreads = 128;
+constexpr int kThreads = static_cast<int>(blocking::deer::threads);
 
 template <int D>
 struct Weights {

@@ -25,18 +25,18 @@ namespace seqref::cuda {
 
 namespace {
 
-constexpr int kThreads = 128;
-constexpr int kElementwiseItems = 8;
+constexpr int kThreads = static_cast<int>(blocking::scan::threads);
+constexpr int kElementwiseItems = static_cast<int>(blocking::scan::elementwise_items);
 
 template <int D>
 constexpr int dense_items() {
-  return D <= 2 ? 4 : 1;
+  return D <= 2 ? static_cast<int>(blocking::scan::dense_items_small) : 1;
 }
 
 // Shape-only switch to the chunked scan (untuned: no GPU measurements behind the constants).
-constexpr long long kFewLanes = 256;      // ≈ 2 × the SM count of an H100
-constexpr long long kLongTiles = 8;       // a lane of ≥ 8 tiles: worth two more launches and a second read
-constexpr long long kChunkBlocks = 1024;  // plan_chunks' max_blocks: up to 1024 / lanes (> 4) chunks per lane
+constexpr long long kFewLanes = blocking::scan::few_lanes;      // ≈ 2 × the SM count of an H100
+constexpr long long kLongTiles = blocking::scan::long_tiles;       // a lane of ≥ 8 tiles: worth two more launches and a second read
+constexpr long long kChunkBlocks = blocking::scan::chunk_blocks;  // plan_chunks' max_blocks: up to 1024 / lanes (> 4) chunks per lane
 
 bool use_chunked(long long lanes, long long len, long long tile) {
   return lanes < kFewLanes && len >= kLongTiles * tile;

@@ -33,7 +33,7 @@ using host::require_device;
 
 constexpr std::string_view kHostFn = "seqref::cuda::hippo_legs_online";
 constexpr std::string_view kDeviceFn = "seqref::cuda::device::hippo_legs_online";
-constexpr int kThreads = 128;
+constexpr int kThreads = static_cast<int>(blocking::hippo::threads);
 
 // The LegS step as an opaque policy of the scan engine (cuda/scan/engine.cuh, sequential_lanes): lane = channel;
 // the state is a cursor to the channel's current row of `states` (x_k is read from row k−1, x_{k+1} written to

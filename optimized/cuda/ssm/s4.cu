@@ -36,7 +36,7 @@ using host::DeviceBuffer;
 using host::DeviceZero;
 using host::require_device;
 
-constexpr int kThreads = 256;
+constexpr int kThreads = static_cast<int>(blocking::s4::threads);
 
 // After the shared checks (seqref/opt/ssm/s4.hpp): the CUDA grid's own limits.
 void check_grid(std::string_view fn, Index channels, const char* len_name, Index len) {

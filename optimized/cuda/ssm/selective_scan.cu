@@ -40,8 +40,8 @@ using host::check_cuda;
 
 constexpr std::string_view kHostFn = "seqref::cuda::selective_scan";
 constexpr std::string_view kDeviceFn = "seqref::cuda::device::selective_scan";
-constexpr int kThreads = 128;
-constexpr int kGroup = 8;  // channels per block: one 32-byte sector of a [batch, T, channels] row
+constexpr int kThreads = static_cast<int>(blocking::selective_scan::threads);
+constexpr int kGroup = static_cast<int>(blocking::selective_scan::group);  // channels per block: one 32-byte sector of a [batch, T, channels] row
 
 struct Params {
   const float *u, *delta, *A, *B, *C, *D, *z, *delta_bias, *h0;

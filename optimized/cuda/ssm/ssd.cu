@@ -40,9 +40,10 @@ using host::require_device;
 
 constexpr std::string_view kHostFn = "seqref::cuda::ssd";
 constexpr std::string_view kDeviceFn = "seqref::cuda::device::ssd";
-constexpr int kMaxChunk = 64;
-constexpr int kThreads = 256;
-constexpr int kScanThreads = 32, kScanItems = 4;
+constexpr int kMaxChunk = static_cast<int>(blocking::ssd::max_chunk);
+constexpr int kThreads = static_cast<int>(blocking::ssd::threads);
+constexpr int kScanThreads = static_cast<int>(blocking::ssd::scan_threads),
+              kScanItems = static_cast<int>(blocking::ssd::scan_items);
 
 struct Dims {
   int batch, len, heads, P, groups, N, Q, nc;

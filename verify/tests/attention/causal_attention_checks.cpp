@@ -49,8 +49,15 @@ SEQREF_REGISTER_CHECK(method, "flash forward f32 vs f64 oracle (T=1000, d=64, 4 
 });
 SEQREF_REGISTER_CHECK(method, "flash forward f64 vs Oracle (T=129, d=32, 2 heads)", "cpu",
                       [] { return outcome_of(cpu_vs_oracle<double>({2, 129, 32, 32}, Values::normal, 9, {64, 128})); });
+// key tiles narrower than query tiles: whole score rows of a tile fully masked (the visible == 0 branch)
+SEQREF_REGISTER_CHECK(method, "flash forward f64 vs Oracle, tiles 16 x 5 (fully masked rows), T=40", "cpu",
+                      [] { return outcome_of(cpu_vs_oracle<double>({2, 40, 8, 8}, Values::normal, 14, {16, 5})); });
 SEQREF_REGISTER_CHECK(method, "causality: rows <= t unchanged by inputs after t", "cpu",
                       [] { return outcome_of(causality<float>(Impl::cpu, {4, 1000, 64, 64}, Values::normal, 10)); });
+// small integers, t = 0 (seed 0): row 0 is v_0 exactly, and where v_0 has a 0 a masked key weighted 1e-30 instead
+// of exactly 0 shows (rows with O(1) outputs would round the tiny weight away)
+SEQREF_REGISTER_CHECK(method, "causality, integer inputs, row 0 (masked keys exactly 0)", "cpu",
+                      [] { return outcome_of(causality<float>(Impl::cpu, {4, 64, 16, 16}, Values::small_ints, 0)); });
 SEQREF_REGISTER_CHECK(method, "logit-shift invariance (integer logits, shifts to 2^20)", "cpu",
                       [] { return outcome_of(logit_shift_invariance<float>(Impl::cpu, {2, 300, 64, 64}, 11)); });
 SEQREF_REGISTER_CHECK(method, "extreme logits (~1e4): finite, convex", "cpu",

@@ -53,8 +53,37 @@ SEQREF_REGISTER_CHECK(method, "cpu newton deer f32 vs f64 sequential (d=1, T=200
   o.detail += "; speedup column = sequential loop time / DEER time";
   return o;
 });
+// T <= 2: one and two steps (the first step has no x_{t-1} term from the iterate; one sweep must be exact)
+SEQREF_REGISTER_CHECK(method, "cpu newton deer f64 vs Oracle sequential (d=3, T=1)", "cpu",
+                      [] { return outcome_of(cpu_deer_vs_oracle<double>(DeerMethod::newton, 3, 1, 0.9, 13)); });
+SEQREF_REGISTER_CHECK(method, "cpu newton deer f64 vs Oracle sequential (d=3, T=2)", "cpu",
+                      [] { return outcome_of(cpu_deer_vs_oracle<double>(DeerMethod::newton, 3, 2, 0.9, 14)); });
+SEQREF_REGISTER_CHECK(method, "cpu quasi deer f64 vs Oracle sequential (d=2, T=2)", "cpu",
+                      [] { return outcome_of(cpu_deer_vs_oracle<double>(DeerMethod::quasi, 2, 2, 0.9, 15)); });
+SEQREF_REGISTER_CHECK(method, "cpu sweep f64 (chunk 1) vs Oracle sweep (d=3, T=2)", "cpu",
+                      [] { return outcome_of(cpu_sweep_vs_oracle<double>(DeerMethod::newton, 3, 2, 1, 0.9, 16)); });
+SEQREF_REGISTER_CHECK(method, "cpu sweep f64 (chunk 7) vs Oracle sweep (d=1: newton as a diagonal scan, T=300)", "cpu",
+                      [] { return outcome_of(cpu_sweep_vs_oracle<double>(DeerMethod::newton, 1, 300, 7, 0.9, 17)); });
+SEQREF_REGISTER_CHECK(method, "cpu sequential loop f32 vs f64 (d=11, past the register block of 8)", "cpu",
+                      [] { return outcome_of(cpu_sequential_vs_oracle<float>(11, 300, 0.9, 18)); });
 SEQREF_REGISTER_CHECK(method, "cpu sequential loop f32 vs f64 (d=8, T=3000)", "cpu",
                       [] { return outcome_of(cpu_sequential_vs_oracle<float>(8, 3000, 0.9, 11)); });
+// damping != 1 (a limit of the iteration: damping 1 is plain newton): the same sweeps as the reference
+SEQREF_REGISTER_CHECK(method, "cpu newton deer, damping 0.7 and x0: same sweeps as the reference (d=3, T=100)", "cpu", [] {
+  const auto cell = tanh_cell(3, 0.9, 4);
+  const auto u = gaussian_inputs(100, 3, 4);
+  const std::vector<double> x0{0.3, -0.2, 0.9};
+  DeerOptions<double> o;
+  o.damping = 0.7;
+  o.max_sweeps = 200;
+  const auto c = cpu::deer(cell, std::span<const double>(u), std::span<const double>(x0), o);
+  const auto r = ref::deer(cell, std::span<const double>(u), std::span<const double>(x0), o);
+  CheckOutcome out;
+  out.pass = c.converged && c.sweeps == r.sweeps;
+  out.detail = "cpu " + std::to_string(c.sweeps) + " sweeps (" + (c.converged ? "converged" : c.reason) +
+               "), reference " + std::to_string(r.sweeps);
+  return out;
+});
 SEQREF_REGISTER_CHECK(method, "cpu divergent fixed-A reported non_finite with best iterate", "cpu",
                       [] { return outcome_of_property(divergence_reported("cpu")); });
 

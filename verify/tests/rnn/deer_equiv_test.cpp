@@ -5,6 +5,8 @@
 
 #include "verify/tests/rnn/deer_properties.hpp"
 
+#include "verify/support/generators.hpp"
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 

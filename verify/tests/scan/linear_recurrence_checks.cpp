@@ -25,6 +25,11 @@ SEQREF_REGISTER_CHECK(method, "cpu f32 chunked (auto) vs Oracle, diagonal J, 1 l
 SEQREF_REGISTER_CHECK(method, "cpu f32 chunked (chunk 128) vs Oracle, dense 8x8 J, T=2048", "cpu", [] {
   return outcome_of(cpu_vs_oracle<float>(Transition::dense, 1, 2048, 8, 1.0, 128, 2, 6));
 });
+// D > 512: a sequence's entries split into groups of 256; D = 3·256 − 1 (a partial third group): with D = 600
+// a group offset off by one still covers every entry and computes each one right (an equivalent shape)
+SEQREF_REGISTER_CHECK(method, "cpu f32 diagonal J, D=767 (entry groups of 256, the third partial), T=129", "cpu", [] {
+  return outcome_of(cpu_vs_oracle<float>(Transition::diagonal, 2, 129, 767, 1.0, 0, 2, 8));
+});
 SEQREF_REGISTER_CHECK(method, "cpu: 1 vs 2 threads at chunk 64", "cpu", [] {
   return outcome_of(cpu_threads_bit_identical(Transition::dense, 2, 2049, 3, 64, 2, 7));
 });

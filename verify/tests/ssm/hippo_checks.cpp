@@ -61,6 +61,11 @@ SEQREF_REGISTER_CHECK(method, "LegS online f32 vs f64 oracle (C = 64, L = 1024, 
 });
 SEQREF_REGISTER_CHECK(method, "LegS online f64 vs Oracle (C = 9, L = 200, N = 17)", "cpu",
                       [] { return outcome_of(cpu_vs_oracle<double>(9, 200, 17, true, 5)); });
+// b_scale != 1 (the first step is B_0 u_0 = b_scale u_0) and channels past two lane blocks (16 floats, 8 doubles)
+SEQREF_REGISTER_CHECK(method, "LegS online f32 vs f64, b_scale 1.5, C = 33 (two lane blocks + 1), L = 65, N = 16", "cpu",
+                      [] { return outcome_of(cpu_vs_oracle<float>(33, 65, 16, false, 6, 1.5)); });
+SEQREF_REGISTER_CHECK(method, "LegS online f64 vs Oracle, b_scale 0.5, C = 17 (two lane blocks + 1), L = 33, N = 5", "cpu",
+                      [] { return outcome_of(cpu_vs_oracle<double>(17, 33, 5, true, 7, 0.5)); });
 
 SEQREF_REGISTER_CHECK(
     method, "LegS online fp32 vs f64 oracle", "cuda",

@@ -236,12 +236,12 @@ double legs_skew_defect_u(Index N) {
 namespace {
 
 template <class S>
-Tensor3<S> legs_reference(const Tensor3<S>& u, Index N, bool log_weight) {
+Tensor3<S> legs_reference(const Tensor3<S>& u, Index N, bool log_weight, double b_scale = 1.0) {
   Tensor3<S> out(u.heads(), u.len(), N);
   const auto w = log_weight ? ref::LegsWeight::log_ratio : ref::LegsWeight::inverse_k;
   for (Index c = 0; c < u.heads(); ++c) {
     const std::span<const S> uc(u.data() + c * u.len(), static_cast<std::size_t>(u.len()));
-    out.head(c) = ref::legs_online_fast<S>(N, S(1), uc, ref::LegsScheme::bilinear, w);
+    out.head(c) = ref::legs_online_fast<S>(N, S(b_scale), uc, ref::LegsScheme::bilinear, w);
   }
   return out;
 }
@@ -255,29 +255,30 @@ std::string shape_detail(Index C, Index L, Index N, bool log_weight) {
 }  // namespace
 
 template <class S>
-Measured cpu_vs_oracle(Index C, Index L, Index N, bool log_weight, std::uint64_t seed) {
+Measured cpu_vs_oracle(Index C, Index L, Index N, bool log_weight, std::uint64_t seed, double b_scale) {
   const Tensor3<S> u = make_tensor<S>(C, L, 1, Values::normal, seed);
   Tensor3<S> out = poisoned<S>(C, L, N);
-  cpu::hippo_legs_online(u.view(), out.view(), {1.0, log_weight});
-  const Tensor3<S> ref_out = legs_reference<S>(u, N, log_weight);
+  cpu::hippo_legs_online(u.view(), out.view(), {b_scale, log_weight});
+  const Tensor3<S> ref_out = legs_reference<S>(u, N, log_weight, b_scale);
   double err_opt, err_ref;
   if constexpr (std::is_same_v<S, float>) {
-    const Tensor3<double> oracle = legs_reference<double>(u.template cast<double>(), N, log_weight);
+    const Tensor3<double> oracle = legs_reference<double>(u.template cast<double>(), N, log_weight, b_scale);
     err_opt = relative_error(out, oracle) / unit_roundoff<float>();
     err_ref = relative_error(ref_out, oracle) / unit_roundoff<float>();
   } else {
-    const Tensor3<Oracle> oracle = legs_reference<Oracle>(u.template cast<Oracle>(), N, log_weight);
+    const Tensor3<Oracle> oracle = legs_reference<Oracle>(u.template cast<Oracle>(), N, log_weight, b_scale);
     err_opt = relative_error(out, oracle) / unit_roundoff<double>();
     err_ref = relative_error(ref_out, oracle) / unit_roundoff<double>();
   }
   const auto& t = tolerance(kMethod, "legs_online", precision_of<S>(),
                             Backend::cpu);
-  Measured m{judge_relative(t, err_opt, err_ref), "cpu " + shape_detail<S>(C, L, N, log_weight)};
+  Measured m{judge_relative(t, err_opt, err_ref),
+             "cpu " + shape_detail<S>(C, L, N, log_weight) + ", b_scale " + std::to_string(b_scale)};
   if (!all_finite(out)) m.verdict.pass = false;
   return m;
 }
-template Measured cpu_vs_oracle<float>(Index, Index, Index, bool, std::uint64_t);
-template Measured cpu_vs_oracle<double>(Index, Index, Index, bool, std::uint64_t);
+template Measured cpu_vs_oracle<float>(Index, Index, Index, bool, std::uint64_t, double);
+template Measured cpu_vs_oracle<double>(Index, Index, Index, bool, std::uint64_t, double);
 
 Measured cuda_vs_oracle(Index C, Index L, Index N, bool log_weight, std::uint64_t seed) {
   const Tensor3<float> u = make_tensor<float>(C, L, 1, Values::normal, seed);

@@ -85,7 +85,9 @@ double legs_skew_defect_u(Index N);
 
 /// cpu float (oracle: double ref::legs_online_fast) or cpu double (oracle: Oracle ref; keep C·L·N small).
 template <class S>
-Measured cpu_vs_oracle(Index channels, Index L, Index N, bool log_weight, std::uint64_t seed);
+/// b_scale: B_n = b_scale·√(2n+1); values other than 1 (exact in binary: 0.5, 1.5) make the first step's B_0 u_0
+/// differ from u_0, so a kernel that drops the scale on one branch fails.
+Measured cpu_vs_oracle(Index channels, Index L, Index N, bool log_weight, std::uint64_t seed, double b_scale = 1.0);
 
 /// cuda fp32 vs the double reference, relative to the float reference. Requires a device.
 Measured cuda_vs_oracle(Index channels, Index L, Index N, bool log_weight, std::uint64_t seed);

@@ -57,10 +57,21 @@ SEQREF_REGISTER_CHECK(method, "cpu kernel f32 vs f64 (64 channels, N=16, L=4096)
   o.speedup = t_ref / t_cpu;
   return o;
 });
+// N > L: the coefficients of exponent >= L fold modulo L (the kernel of length L only sees G at the L-th roots)
+SEQREF_REGISTER_CHECK(method, "cpu kernel f64 vs Oracle, N > L (fold: 2 channels, N=16, L=5)", "cpu",
+                      [] { return outcome_of(cpu_vs_oracle<double>(2, 16, 5, 0.9, 19)); });
+SEQREF_REGISTER_CHECK(method, "cpu kernel f64 vs Oracle, N = L + 1 (2 channels, N=8, L=7)", "cpu",
+                      [] { return outcome_of(cpu_vs_oracle<double>(2, 8, 7, 0.9, 20)); });
+SEQREF_REGISTER_CHECK(method, "cpu kernel f64 vs Oracle, L = 1 (N=4)", "cpu",
+                      [] { return outcome_of(cpu_vs_oracle<double>(1, 4, 1, 0.9, 21)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=97, Bluestein)", "cpu",
                       [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(3, 97, false, 11)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=96, inverse)", "cpu",
                       [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(3, 96, true, 12)); });
+SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=97, Bluestein, inverse)", "cpu",
+                      [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(2, 97, true, 22)); });
+SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f64 vs Oracle (n=1, the identity)", "cpu",
+                      [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<double>(2, 1, false, 23)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu dft_batched f32 vs f64 (n=3072)", "cpu",
                       [] { return outcome_of(ssm_fft::cpu_dft_vs_oracle<float>(4, 3072, false, 13)); });
 SEQREF_REGISTER_CHECK(method, "fft: cpu causal_conv f64 vs Oracle direct sum (L=257)", "cpu",

@@ -65,6 +65,9 @@ SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64 (64 channels, N=64, 4096
   o.speedup = t_ref / t_cpu;
   return o;
 });
+// 200 nodes: three float register tiles of 64 and a tail of 8 (the compiler-vectorized loop)
+SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64 (200 nodes: register tiles + tail)", "cpu",
+                      [] { return outcome_of(cpu_cauchy_vs_oracle<float>(2, 16, 200, 18)); });
 SEQREF_REGISTER_CHECK(method, "Cauchy kernel f64 vs Oracle", "cpu",
                       [] { return outcome_of(cpu_cauchy_vs_oracle<double>(2, 16, 130, 11)); });
 SEQREF_REGISTER_CHECK(method, "Vandermonde kernel f32 vs f64 (S4D-Lin, L=4096)", "cpu",
@@ -73,6 +76,9 @@ SEQREF_REGISTER_CHECK(method, "Vandermonde kernel f64 vs Oracle", "cpu",
                       [] { return outcome_of(cpu_vandermonde_vs_oracle<double>(2, 8, 200, 13)); });
 SEQREF_REGISTER_CHECK(method, "S4 DPLR kernel path f32 vs f64 (LegS N=32, L=1024)", "cpu",
                       [] { return outcome_of(cpu_s4_vs_oracle<float>(4, 32, 1024, 14)); });
+// past the node block of 1024 frequencies per task, even L (the node z = -1 by its limit (dt/2) C~B)
+SEQREF_REGISTER_CHECK(method, "S4 DPLR kernel path f32 vs f64 (N=4, L=2050: three node blocks, even)", "cpu",
+                      [] { return outcome_of(cpu_s4_vs_oracle<float>(2, 4, 2050, 16)); });
 SEQREF_REGISTER_CHECK(method, "S4 DPLR kernel path f64 vs Oracle (N=8, L=64)", "cpu",
                       [] { return outcome_of(cpu_s4_vs_oracle<double>(2, 8, 64, 15)); });
 

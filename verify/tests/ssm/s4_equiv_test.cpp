@@ -4,6 +4,8 @@
 
 #include "verify/tests/ssm/s4_properties.hpp"
 
+#include "verify/support/generators.hpp"
+
 #include <gtest/gtest.h>
 #include <omp.h>
 #include <rapidcheck/gtest.h>
@@ -50,6 +52,9 @@ TEST(S4Cpu, VandermondeIssueSizes) {
 TEST(S4Cpu, S4KernelPath) {
   for (Index L : {1, 2, 7, 64, 255, 256, 1024})
     for (Index N : {1, 8, 32}) expect_pass(cpu_s4_vs_oracle<float>(3, N, L, 5000 + L + N));
+  // L around the node block (frequencies per task): the second and third blocks; 2050 is even (node z = −1 there)
+  constexpr Index nb = cpu::blocking::s4::node_block;
+  for (Index L : {nb - 1, nb + 1, 2 * nb + 2}) expect_pass(cpu_s4_vs_oracle<float>(2, 4, L, 5100 + L));
   for (Index L : {2, 17, 64}) expect_pass(cpu_s4_vs_oracle<double>(2, 8, L, 6000 + L));
 }
 

@@ -66,8 +66,15 @@ SEQREF_REGISTER_CHECK(method, "cpu f32 fused, ZOH, chunk 128, 1 sequence, T=2049
                       [] { return outcome_of(cpu_vs_exact<float>(1, 2049, 3, 4, zoh(), 128, 2, 10)); });
 SEQREF_REGISTER_CHECK(method, "cpu: 1 vs 2 threads at chunk 64 (f32 and f64)", "cpu",
                       [] { return outcome_of(cpu_threads_bit_identical(2, 2049, 17, 5, 64, 2, 11)); });
-SEQREF_REGISTER_CHECK(method, "cpu: A = 0 running sum at chunk 7 (integers, bit-exact)", "cpu",
+SEQREF_REGISTER_CHECK(method, "cpu: A = 0 running sum at chunk 7, delta in {1,2,3}, Euler and ZOH (integers, bit-exact)", "cpu",
                       [] { return outcome_of(zero_A_is_running_sum("cpu", 2, 2049, 19, 4, 7, 12)); });
+// the second lane block of both precisions: 65 channels (64 floats / 32 doubles per block), both precisions
+SEQREF_REGISTER_CHECK(method, "cpu f32 fused, 65 ch (two lane blocks + 1), ZOH, T=129 (model units)", "cpu",
+                      [] { return outcome_of(cpu_vs_exact<float>(2, 129, 65, 4, zoh(), 0, 2, 16)); });
+SEQREF_REGISTER_CHECK(method, "cpu f64 fused, 65 ch (three lane blocks), all options, T=129 (model units)", "cpu",
+                      [] { return outcome_of(cpu_vs_exact<double>(1, 129, 65, 3, mamba_default(), 0, 2, 17)); });
+SEQREF_REGISTER_CHECK(method, "cpu: A = 0 running sum, 67 ch (second lane block), auto chunk (bit-exact)", "cpu",
+                      [] { return outcome_of(zero_A_is_running_sum("cpu", 1, 600, 67, 3, 0, 18)); });
 SEQREF_REGISTER_CHECK(method, "cpu: delta = 0 gives y = D u (bit-exact)", "cpu",
                       [] { return outcome_of(zero_delta_gives_Du("cpu", 2, 129, 17, 4, 13)); });
 

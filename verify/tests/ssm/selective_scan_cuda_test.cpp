@@ -5,6 +5,7 @@
 // entry points). The device entry point's results are exercised by bench_ssm (selective_scan_bench.cu), which
 // owns device buffers; the host entry point runs through it. Skipped without a device.
 
+#include "verify/support/generators.hpp"
 #include "verify/support/gpu.hpp"
 #include "verify/tests/ssm/selective_scan_properties.hpp"
 
@@ -20,7 +21,9 @@ TEST(SelectiveScanCuda, WithinErrorModelAroundTileBoundaries) {
   SEQREF_REQUIRE_CUDA();
   for (Index chunk : {0, 256, 512, 2048})
     for (Index T : {1, 2, 127, 129, 255, 257, 1023, 1025, 2047, 2048, 2049})
-      for (Index channels : {1, 3, 8, 17}) {
+      // channels around the block's channel group (7, 8, 9, 17): the second and third groups
+      for (Index channels : gen::block_sizes({cuda::blocking::selective_scan::group}, 17)) {
+        if (channels != 1 && channels != 3 && channels < cuda::blocking::selective_scan::group - 1) continue;
         const std::uint64_t seed = 41 + static_cast<std::uint64_t>(T * 100 + channels + chunk);
         const auto m = cuda_vs_exact(2, T, channels, channels == 17 ? 16 : 3, variant_from_seed(seed), chunk, seed);
         EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u;

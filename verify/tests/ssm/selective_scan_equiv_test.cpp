@@ -6,6 +6,8 @@
 
 #include "verify/tests/ssm/selective_scan_properties.hpp"
 
+#include "verify/support/generators.hpp"
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -17,11 +19,23 @@ namespace {
 
 const auto kLengths = rc::gen::element<Index>(1, 2, 3, 127, 129, 2047, 2048, 2049);
 const auto kChunks = rc::gen::element<Index>(0, 1, 2, 3, 7, 64, 128, 5000);
+namespace blk = cpu::blocking::selective_scan;
+namespace eng = cpu::blocking::scan;
+// channels around the lane block of each precision (c ± 1, two blocks + 1): the second block's lanes
+// (the double property's oracle is 50-digit: there two blocks + 1 at most, 65 channels)
+template <class S>
+rc::Gen<Index> lane_channels() {
+  return sizeof(S) == 4 ? gen::around_blocks({blk::lanes_f32}, 3 * blk::lanes_f32)
+                        : gen::around_blocks({blk::lanes_f64}, 2 * blk::lanes_f64 + 1);
+}
 
 RC_GTEST_PROP(SelectiveScanCpu, DoubleWithinErrorModelOfOracleAtEveryChunking, ()) {
   const Index T = *kLengths;
   const bool small = T <= 129;
-  const Index channels = small ? *rc::gen::element<Index>(1, 3, 9, 17) : *rc::gen::element<Index>(1, 3);
+  // many channels (past the 32-double lane block) only at T <= 3: the oracle is 50-digit (cost ~ T·channels·dstate);
+  // the second block at longer T: EveryVariantPastTheDoubleLaneBlock and the report
+  const Index channels = T <= 3 ? *lane_channels<double>()
+                                : (small ? *rc::gen::element<Index>(1, 3, 9, 17) : *rc::gen::element<Index>(1, 3));
   const Index dstate = small ? *rc::gen::element<Index>(1, 3, 16) : (channels == 1 ? 4 : 1);
   const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
   const auto m = cpu_vs_exact<double>(1, T, channels, dstate, variant_from_seed(seed), *kChunks,
@@ -31,11 +45,26 @@ RC_GTEST_PROP(SelectiveScanCpu, DoubleWithinErrorModelOfOracleAtEveryChunking, (
   RC_ASSERT(m.verdict.pass);
 }
 
+// Time around the engine's chunking (chunking starts at chunk_from_len steps with few blocks; chunks of at least
+// chunk_min steps): automatic and forced chunks, the second chunk's carry.
+RC_GTEST_PROP(SelectiveScanCpu, FloatAroundTheEngineChunks, ()) {
+  const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
+  const Index T = *gen::around_blocks({eng::chunk_min, eng::chunk_from_len}, 3 * eng::chunk_from_len);
+  const auto m = cpu_vs_exact<float>(1, T, *rc::gen::element<Index>(1, 3, 65), *rc::gen::element<Index>(1, 4),
+                                     variant_from_seed(seed), *rc::gen::element<Index>(0, 0, eng::chunk_min - 1, 7),
+                                     2, seed);
+  RC_LOG() << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u << "\n";
+  RC_ASSERT(m.verdict.pass);
+}
+
 RC_GTEST_PROP(SelectiveScanCpu, FloatWithinErrorModelAtEveryChunking, ()) {
   const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
-  const auto m = cpu_vs_exact<float>(*rc::gen::inRange<Index>(1, 3), *kLengths,
-                                     *rc::gen::element<Index>(1, 3, 16, 17, 33), *rc::gen::element<Index>(1, 4, 16),
-                                     variant_from_seed(seed), *kChunks, *rc::gen::element(1, 2, 3), seed);
+  const Index T = *kLengths;
+  // many channels only at short lengths (cost ~ batch·T·channels·dstate)
+  const Index channels = T <= 129 ? *lane_channels<float>() : *rc::gen::element<Index>(1, 3, 16, 17, 33, 65);
+  const auto m = cpu_vs_exact<float>(*rc::gen::inRange<Index>(1, 3), T, channels,
+                                     *rc::gen::element<Index>(1, 4, 16), variant_from_seed(seed), *kChunks,
+                                     *rc::gen::element(1, 2, 3), seed);
   RC_LOG() << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u << " (bound "
            << m.verdict.bound_u << ")\n";
   RC_ASSERT(m.verdict.pass);
@@ -46,6 +75,15 @@ TEST(SelectiveScanCpu, EveryVariantAtTheTileEdges) {
   for (std::uint64_t bits = 0; bits < 64; ++bits)
     for (Index chunk : {0, 128}) {
       const auto m = cpu_vs_exact<float>(2, 257, 17, 16, variant_from_seed(bits), chunk, 2, 100 + bits);
+      EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " bound " << m.verdict.bound_u;
+    }
+}
+
+TEST(SelectiveScanCpu, EveryVariantPastTheDoubleLaneBlock) {
+  // 33 and 65 channels: the second and third blocks of 32 doubles, every discretization/option bit once
+  for (std::uint64_t bits = 0; bits < 64; bits += 7)
+    for (Index channels : {blk::lanes_f64 + 1, 2 * blk::lanes_f64 + 1}) {
+      const auto m = cpu_vs_exact<double>(1, 129, channels, 2, variant_from_seed(bits), 0, 2, 300 + bits);
       EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " bound " << m.verdict.bound_u;
     }
 }
@@ -76,7 +114,8 @@ TEST(SelectiveScanCpu, ZeroDeltaGivesDu) {
 TEST(SelectiveScanCpu, ZeroAIsRunningSumAtEveryChunking) {
   for (Index T : {1, 2, 127, 129, 2047, 2048, 2049})
     for (Index chunk : {0, 1, 7, 128}) {
-      const auto e = zero_A_is_running_sum("cpu", 2, T, 19, 5, chunk, 11 + static_cast<std::uint64_t>(T));
+      // 67 channels: the second lane block of both precisions (64 floats, 32 doubles per block)
+      const auto e = zero_A_is_running_sum("cpu", 2, T, 67, 5, chunk, 11 + static_cast<std::uint64_t>(T));
       EXPECT_TRUE(e.pass) << e.detail;
     }
 }

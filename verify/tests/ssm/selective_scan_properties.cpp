@@ -408,7 +408,10 @@ Exact zero_A_is_running_sum(const std::string& backend, Index batch, Index len, 
   p.dstate = dstate;
   p.u.resize(sz(batch * len * channels));
   for (auto& x : p.u) x = small_int();
-  p.delta.assign(p.u.size(), 1.0);
+  // Δ in {1, 2, 3}, not 1: under ZOH the A = 0 limit of (exp(ΔA) − 1)/A is Δ, which differs from 1 (a kernel
+  // that takes the limit as 1, or as B, passes at Δ = 1)
+  p.delta.resize(p.u.size());
+  for (auto& x : p.delta) x = 1.0 + std::floor(rng.uniform() * 3.0);
   p.A.assign(sz(channels * dstate), 0.0);
   p.B.resize(sz(batch * len * dstate));
   for (auto& x : p.B) x = small_int();
@@ -416,7 +419,7 @@ Exact zero_A_is_running_sum(const std::string& backend, Index batch, Index len, 
   for (auto& x : p.C) x = small_int();
   p.D.resize(sz(channels));
   for (auto& x : p.D) x = small_int();
-  // closed form in integers: S_t[n] = Σ_{s<=t} B_s[n] u_s, y_t = Σ_n C_t[n] S_t[n] + D u_t
+  // closed form in integers: S_t[n] = Σ_{s<=t} Δ_s B_s[n] u_s, y_t = Σ_n C_t[n] S_t[n] + D u_t
   std::vector<double> y(p.u.size()), h(sz(batch * channels * dstate));
   for (Index beta = 0; beta < batch; ++beta)
     for (Index c = 0; c < channels; ++c) {
@@ -425,7 +428,7 @@ Exact zero_A_is_running_sum(const std::string& backend, Index batch, Index len, 
         const Index btc = (beta * len + t) * channels + c, btn = (beta * len + t) * dstate;
         double acc = 0;
         for (Index n = 0; n < dstate; ++n) {
-          S[sz(n)] += p.B[sz(btn + n)] * p.u[sz(btc)];
+          S[sz(n)] += p.delta[sz(btc)] * p.B[sz(btn + n)] * p.u[sz(btc)];
           acc += p.C[sz(btn + n)] * S[sz(n)];
         }
         y[sz(btc)] = acc + p.D[sz(c)] * p.u[sz(btc)];

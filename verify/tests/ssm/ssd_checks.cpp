@@ -50,6 +50,10 @@ SEQREF_REGISTER_CHECK(method, "cpu kernel exponents <= 0 for a <= 0 and = refere
 });
 SEQREF_REGISTER_CHECK(method, "cpu chunked f64 vs Oracle (T=129, Q=64)", "cpu",
                       [] { return outcome_of(cpu_vs_oracle<double>(SsdShape{2, 129, 2, 3, 1, 4}, 64, 12)); });
+// no h0: only chunk 0's entering state is zero (and skipped); chunks 1, 2 read theirs out
+SEQREF_REGISTER_CHECK(method, "cpu chunked f64 vs Oracle, no h0 (T=129, Q=64: three chunks)", "cpu", [] {
+  return outcome_of(cpu_vs_oracle<double>(SsdShape{2, 129, 2, 3, 1, 4}, 64, 17, 0.5, {}, false));
+});
 SEQREF_REGISTER_CHECK(method, "cpu chunked f32 vs f64 (T=2049, H=4, P=64, N=16, Q=64; speedup 1 thread)", "cpu", [] {
   auto o = outcome_of(cpu_vs_oracle<float>(SsdShape{1, 2049, 4, 64, 1, 16}, 64, 13, 0.2));
   // speedup per core: the f32 reference chunked form over the cpu kernel on one thread, median of 3 (one thread: a

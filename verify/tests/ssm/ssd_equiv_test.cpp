@@ -4,6 +4,8 @@
 
 #include "verify/tests/ssm/ssd_properties.hpp"
 
+#include "verify/support/generators.hpp"
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -70,18 +72,24 @@ TEST(SsdCpu, SplitAtAChunkBoundaryIsBitIdentical) {
 }
 
 RC_GTEST_PROP(SsdCpu, RandomShapesMatchReference, ()) {
-  const Index T = *rc::gen::inRange<Index>(1, 300);
+  // T anywhere, or around the default chunk (63, 64, 65, 129, 191) at the default chunk length
+  constexpr Index q0 = cpu::blocking::ssd::default_chunk;
+  const bool edges = *rc::gen::arbitrary<bool>();
+  const Index T = edges ? *gen::around_blocks({q0}, 300) : *rc::gen::inRange<Index>(1, 300);
   const Index heads = *rc::gen::element<Index>(1, 2, 4);
   const Index groups = *rc::gen::element<Index>(1, heads);
   const SsdShape s{*rc::gen::inRange<Index>(1, 3), T, heads, *rc::gen::inRange<Index>(1, 9), groups,
                    *rc::gen::inRange<Index>(1, 17)};
-  const Index Q = *rc::gen::inRange<Index>(1, T + 3);
+  const Index Q = edges ? q0 : *rc::gen::inRange<Index>(1, T + 3);
   const double amax = *rc::gen::element(0.0, 0.05, 1.0, 8.0);
   const auto seed = *rc::gen::arbitrary<std::uint32_t>();
-  const auto f = cpu_vs_oracle<float>(s, Q, seed, amax);
+  // without h0 the state entering chunk 0 is zero and not read out; every later chunk's must be
+  const bool with_h0 = *rc::gen::arbitrary<bool>();
+  const auto f = cpu_vs_oracle<float>(s, Q, seed, amax, {}, with_h0);
+  RC_LOG() << f.detail << "\n";
   RC_ASSERT(f.verdict.pass);
   if (T <= 100) {
-    const auto d = cpu_vs_oracle<double>(s, Q, seed, amax);
+    const auto d = cpu_vs_oracle<double>(s, Q, seed, amax, {}, with_h0);
     RC_ASSERT(d.verdict.pass);
   }
 }

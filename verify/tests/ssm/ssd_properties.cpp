@@ -341,8 +341,9 @@ double ssd_equals_selective_scan_u(const SsdShape& s, Index chunk, std::uint64_t
 // ---- tier 3 ----------------------------------------------------------------------------------------------------------
 
 template <class S>
-Measured cpu_vs_oracle(const SsdShape& shape, Index chunk, std::uint64_t seed, double amax, ScanSchedule scan) {
-  const auto d = make_problem(shape, seed, amax);
+Measured cpu_vs_oracle(const SsdShape& shape, Index chunk, std::uint64_t seed, double amax, ScanSchedule scan,
+                       bool with_h0) {
+  const auto d = make_problem(shape, seed, amax, with_h0);
   const auto ds = d.cast<S>();
   auto [y, h] = outputs<S>(shape);
   poison(y);
@@ -367,7 +368,8 @@ Measured cpu_vs_oracle(const SsdShape& shape, Index chunk, std::uint64_t seed, d
   os << describe(std::string("cpu ") + (std::is_same_v<S, double> ? "f64 vs Oracle" : "f32 vs f64") +
                      ", errors/kappa",
                  shape, chunk, seed)
-     << " amax=" << amax << " scan.chunk=" << scan.chunk << " threads=" << scan.threads << ": kappa " << e.kappa;
+     << " amax=" << amax << " scan.chunk=" << scan.chunk << " threads=" << scan.threads
+     << (with_h0 ? " h0" : " no h0") << ": kappa " << e.kappa;
   return {judge_relative(tolerance(kMethod, "chunked", prec, Backend::cpu), e.opt / u, e.ref / u), os.str()};
 }
 
@@ -446,7 +448,7 @@ Exact cuda_decays_match_cpu(Index q, std::uint64_t seed) {
   template Exact segsum_stable_matches_naive<S>(Index, std::uint64_t, double, bool);                         \
   template Exact stable_segsum_finite_where_naive_is_not<S>();                                                \
   template Exact cpu_decays_nonpositive<S>(Index, std::uint64_t);                                             \
-  template Measured cpu_vs_oracle<S>(const SsdShape&, Index, std::uint64_t, double, ScanSchedule);           \
+  template Measured cpu_vs_oracle<S>(const SsdShape&, Index, std::uint64_t, double, ScanSchedule, bool);           \
   template Exact cpu_thread_independent<S>(const SsdShape&, Index, int, std::uint64_t);                      \
   template Exact cpu_split_bit_identical<S>(const SsdShape&, Index, Index, std::uint64_t);
 SEQREF_SSD_PROPS(float)

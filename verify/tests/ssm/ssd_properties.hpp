@@ -93,9 +93,11 @@ double ssd_equals_selective_scan_u(const SsdShape& shape, Index chunk, std::uint
 /// reference chunked form at S with the same chunk (op "chunked", backend cpu); y and h_final, the larger, each
 /// normwise error divided by its condition number kappa = ‖Y_abs‖/‖y*‖ (‖h_abs‖/‖h*‖) first, so the floor of the
 /// rule is kappa·u (cancellation scales both backends' errors and lets either be the luckier one).
+/// with_h0 = false: no initial state (the kernel then skips the read-out of the zero state entering chunk 0 only;
+/// every later chunk's must still be read out).
 template <class S>
 Measured cpu_vs_oracle(const SsdShape& shape, Index chunk, std::uint64_t seed, double amax = 0.5,
-                       ScanSchedule scan = {});
+                       ScanSchedule scan = {}, bool with_h0 = true);
 
 /// cpu::ssd with 1 thread vs `threads` threads at the same options: bit-identical y and h_final.
 template <class S>

@@ -49,13 +49,30 @@ void check_causal_attention(std::string_view fn, ConstTensorView<S> q, ConstTens
 }
 
 }  // namespace seqref::detail
+namespace seqref::cpu::blocking::attention {
+// Blocking constants of the cpu kernel (optimized/cpu/attention/causal_attention.cpp); tests draw sizes around them.
+inline constexpr Index block_q = 128;  ///< query rows per tile (one task), the default of AttentionTiling
+inline constexpr Index block_k = 256;  ///< keys per inner score tile (128 x 256 measured best of 9 shapes, T=2048, d=64)
+inline constexpr Index lanes_f32 = 16;  ///< AVX-512 lane group (floats) of the vectorized exp / scaling over a score row
+inline constexpr Index lanes_f64 = 8;   ///< the same, doubles
+}  // namespace seqref::cpu::blocking::attention
+
+namespace seqref::cuda::blocking::attention {
+// Blocking constants of the CUDA kernel (optimized/cuda/attention/causal_attention_kernel.cuh).
+inline constexpr Index block_q = 64;        ///< query rows per thread block
+inline constexpr Index block_k = 64;        ///< keys per shared-memory tile
+inline constexpr Index threads = 128;       ///< threads per block
+inline constexpr Index rows_per_thread = 4;  ///< query rows per thread (one row group)
+inline constexpr Index lanes_per_row = 8;    ///< threads sharing a row group
+inline constexpr Index max_dim = 128;        ///< largest (padded) head / value dim
+}  // namespace seqref::cuda::blocking::attention
 
 namespace seqref::cpu {
 
 /// Tile sizes of the CPU kernel. Exposed so tests can put tile edges anywhere and benchmarks can tune.
 struct AttentionTiling {
-  Index block_q = 128;  ///< query rows per tile (one task)
-  Index block_k = 256;  ///< keys per inner tile (128 x 256 measured best of 9 shapes at T=2048, d=64)
+  Index block_q = blocking::attention::block_q;  ///< query rows per tile (one task)
+  Index block_k = blocking::attention::block_k;  ///< keys per inner tile
 };
 
 /// Flash-style forward on the CPU, fp32 or fp64: (head, query tile) tasks over OpenMP threads, keys in tiles of

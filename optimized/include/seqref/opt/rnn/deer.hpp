@@ -18,6 +18,16 @@
 #include <span>
 #include <vector>
 
+namespace seqref::cpu::blocking::deer {
+// Blocking constants of optimized/cpu/rnn/deer.cpp (time chunks: seqref::cpu::blocking::scan, one lane block).
+inline constexpr Index register_dim_max = 8;      ///< rnn_sequential keeps the state in a fixed array for d <= this
+inline constexpr Index serial_work = Index(1) << 16;  ///< T·d·d below this runs on one thread (same bits)
+}  // namespace seqref::cpu::blocking::deer
+
+namespace seqref::cuda::blocking::deer {
+inline constexpr Index threads = 128;  ///< threads per scan block of optimized/cuda/rnn/deer.cu
+}  // namespace seqref::cuda::blocking::deer
+
 namespace seqref::cpu {
 
 /// DEER on the cpu: each sweep is one run of the two-level chunked scan engine (optimized/cpu/scan/engine.hpp;

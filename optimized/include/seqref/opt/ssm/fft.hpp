@@ -37,6 +37,12 @@ void check_causal_conv(std::string_view fn, std::span<const S> kernel, std::span
 
 }  // namespace seqref::detail
 
+namespace seqref::cpu::blocking::fft {
+// Blocking constants of optimized/cpu/ssm/fft.cpp.
+inline constexpr Index bluestein_prime = 37;  ///< sizes with a prime factor above this go through Bluestein
+inline constexpr Index conv_multiple = 4;     ///< causal_conv's FFT size: a 2^a 3^b 5^c multiple of this >= 2L - 1
+}  // namespace seqref::cpu::blocking::fft
+
 namespace seqref::cpu {
 
 /// In-place DFT of `batch` contiguous rows of length n >= 1 (any n), threaded over rows; data [batch, n].

@@ -24,6 +24,16 @@
 #include <string>
 #include <string_view>
 
+namespace seqref::cpu::blocking::hippo {
+// Blocking constants of optimized/cpu/ssm/hippo.cpp: channels advanced together in one 64-byte SIMD group.
+inline constexpr Index lanes_f32 = 16;  ///< channels per lane block, float
+inline constexpr Index lanes_f64 = 8;   ///< channels per lane block, double
+}  // namespace seqref::cpu::blocking::hippo
+
+namespace seqref::cuda::blocking::hippo {
+inline constexpr Index threads = 128;  ///< channels (one thread each) per block of optimized/cuda/ssm/hippo.cu
+}  // namespace seqref::cuda::blocking::hippo
+
 namespace seqref {
 
 /// Options of the LegS online update shared by the backends.

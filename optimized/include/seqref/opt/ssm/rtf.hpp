@@ -32,6 +32,11 @@ void check_rtf_kernel(std::string_view fn, std::span<const S> a, std::span<const
 }
 
 }  // namespace seqref::detail
+namespace seqref::cpu::blocking::rtf {
+// optimized/cpu/ssm/rtf.cpp has no tile of its own: its transforms are seqref::cpu::blocking::fft's, and its one
+// branch folds the coefficients of exponent >= L modulo L (N + 1 > L).
+inline constexpr Index fold_from = 1;  ///< the fold acts when N + fold_from > L
+}  // namespace seqref::cpu::blocking::rtf
 
 namespace seqref::cpu {
 

@@ -75,6 +75,18 @@ void check_s4_kernel_dplr(std::string_view fn, std::span<const std::complex<T>> 
 
 }  // namespace seqref::detail
 
+namespace seqref::cpu::blocking::s4 {
+// Blocking constants of optimized/cpu/ssm/s4.cpp.
+inline constexpr Index node_block = 1024;   ///< Cauchy / S4-DPLR: nodes (or L frequencies) per task
+inline constexpr Index cauchy_tile = 64;    ///< float Cauchy with AVX-512: nodes per register tile (4 zmm x 16)
+inline constexpr Index cauchy_lanes = 16;   ///< floats per zmm register in that tile
+inline constexpr Index power_block = 64;    ///< Vandermonde: powers per table (z^r, r < 64; z^{64b} carried)
+}  // namespace seqref::cpu::blocking::s4
+
+namespace seqref::cuda::blocking::s4 {
+inline constexpr Index threads = 256;  ///< nodes / powers per block and the shared-memory tile of modes (s4.cu)
+}  // namespace seqref::cuda::blocking::s4
+
 namespace seqref::cpu {
 
 /// Cauchy kernel out[c, k] = Σ_n w[c, n] / (z[k] − λ[c, n]); complex<float> or complex<double>.

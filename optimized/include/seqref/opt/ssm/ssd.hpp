@@ -25,6 +25,19 @@
 #include <limits>
 #include <span>
 
+namespace seqref::cpu::blocking::ssd {
+// Blocking constants of optimized/cpu/ssm/ssd.cpp (chunks of chunks: seqref::cpu::blocking::scan on nc + 1 steps).
+inline constexpr Index default_chunk = 64;  ///< the SSD chunk length Q when options.chunk = 0
+}  // namespace seqref::cpu::blocking::ssd
+
+namespace seqref::cuda::blocking::ssd {
+// Blocking constants of optimized/cuda/ssm/ssd.cu.
+inline constexpr Index max_chunk = 64;     ///< largest (and default) chunk length Q
+inline constexpr Index threads = 256;      ///< threads per block of the chunk kernels
+inline constexpr Index scan_threads = 32;  ///< threads per block of the inter-chunk state pass
+inline constexpr Index scan_items = 4;     ///< chunks per thread in the state pass (a tile of 128 chunks)
+}  // namespace seqref::cuda::blocking::ssd
+
 namespace seqref {
 
 /// How the optimized SSD kernels split the sequence.
