@@ -18,6 +18,7 @@ import inspect
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -25,11 +26,15 @@ import time
 import numpy as np
 
 DEFAULT_SEED = 20240601
-DEFAULT_CASES = 1500
+DEFAULT_CASES = 5000
+STARTUP_TIMEOUT_S = 120.0
 CASE_TIMEOUT_S = 30.0  # one call: the budget below makes every legitimate call far shorter
 WORKER_ENV = {"SEQREF_MAX_BYTES": "1e9", "SEQREF_MAX_WORK": "2e9", "OMP_NUM_THREADS": "1"}
 ACCEPTED = ("ValueError", "TypeError", "MemoryError")
 HUGE = (10**9, 10**12)
+# SEQREF_FUZZ_SELFTEST="12:crash,20:hang" makes the worker die or hang at those cases (test of the harness itself)
+SELFTEST = {int(k): v for k, v in (item.split(":") for item in os.environ.get("SEQREF_FUZZ_SELFTEST", "").split(",")
+                                   if ":" in item)}
 
 
 # ---- valid example calls -----------------------------------------------------------------------------------------
@@ -111,7 +116,8 @@ VALID = {
     "cuda.causal_attention": (lambda r: {k: v.astype(np.float32) for k, v in _qkv(r).items()}, _attn_out),
     "ref.TinyDecoder": (lambda r: dict(vocab=7, d_model=4, heads=2, layers=2, seed=1), None),
     "ref.TinyDecoder.generate": (lambda r: dict(prompt=[1, 2], n_new=3, mode="kv_cached", sample_seed=0), None),
-    "ref.deer": (lambda r: dict(_deer_args(r), method="newton", max_sweeps=0), lambda a: None),
+    "ref.deer": (lambda r: dict(_deer_args(r), method="newton", max_sweeps=0, keep_iterates=True,
+                                initial_guess=np.zeros((6, 3))), lambda a: None),
     "cpu.deer": (lambda r: dict(_deer_args(r), method="quasi"), lambda a: None),
     "cuda.deer": (lambda r: {k: v.astype(np.float32) for k, v in _deer_args(r).items()}, lambda a: None),
     "ref.rnn_sequential": (_deer_args, lambda a: (_states(a),)),
@@ -190,13 +196,13 @@ def public_callables(seqref):
 
 def signature_of(fn):
     """[(name, annotation, has_default)] parsed from a pybind11 docstring's first line, e.g.
-    'deer(A: object, u: object, x0: object = None, ...) -> dict'."""
+    'deer(A: object, u: object, x0: object = None, ...) -> dict'; None when there is no such line."""
     doc = (getattr(fn, "__doc__", None) or "").strip().splitlines()
     if not doc:
-        return []
+        return None
     m = re.match(r"^\w+\((.*)\)\s*(->.*)?$", doc[0])
     if not m:
-        return []
+        return None
     params, depth, cur = [], 0, ""
     for ch in m.group(1):  # split on top-level commas (annotations may hold brackets)
         if ch == "," and depth == 0:
@@ -236,6 +242,10 @@ def huge_view(a, axis, n):
 def perturb_array(rng, a):
     """One hostile variant of the array a: (description, value)."""
     a = np.asarray(a)
+    if a.size > 10**6:  # already a huge zero-stride view: only perturbations that never materialize it
+        if rng.integers(0, 2) and a.ndim > 0:
+            return "negative stride", a[::-1]
+        return "add a dimension", a[None]
     kind = rng.integers(0, 9)
     if kind == 0:  # dtype
         dt = [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_, np.complex128, object, "U3"][
@@ -254,7 +264,7 @@ def perturb_array(rng, a):
         return f"zero-stride extent {ax} -> {n}", huge_view(a, ax, n)
     if kind == 3:  # rank changed
         if a.ndim > 0 and rng.integers(0, 2):
-            return "drop a dimension", a[0]
+            return "drop a dimension", a[0] if a.shape[0] else np.zeros(a.shape[1:], a.dtype)
         return "add a dimension", a[None]
     if kind == 4:  # layout, same values
         which = rng.integers(0, 3)
@@ -327,18 +337,21 @@ def build_case(seqref, callables, seed, index):
         keys = sorted(kwargs)
         desc = "valid call"
         if rng.integers(0, 10) != 0:
-            key = keys[rng.integers(0, len(keys))]
-            v = kwargs[key]
-            if isinstance(v, np.ndarray):
-                what, kwargs[key] = perturb_array(rng, v)
-            else:
-                kwargs[key] = perturb_scalar(rng, key, v)
-                what = f"= {kwargs[key]!r}"
-            desc = f"{key}: {what}"
+            whats = []
+            for _ in range(1 if rng.integers(0, 5) else 2):  # one argument, sometimes two
+                key = keys[rng.integers(0, len(keys))]
+                v = kwargs[key]
+                if isinstance(v, np.ndarray):
+                    what, kwargs[key] = perturb_array(rng, v)
+                else:
+                    kwargs[key] = perturb_scalar(rng, key, v)
+                    what = f"= {kwargs[key]!r}"
+                whats.append(f"{key}: {what}")
+            desc = "; ".join(whats)
     else:  # random arguments from the signature (every positional, some optional ones)
         expected = None
         kwargs = {}
-        for pname, ann, has_default in signature_of(fn):
+        for pname, ann, has_default in signature_of(fn) or []:
             if not has_default or rng.integers(0, 2):
                 kwargs[pname] = random_value(rng, ann)
         desc = "random arguments"
@@ -403,8 +416,17 @@ def worker(seed, start, stop):
     import seqref
     callables = public_callables(seqref)
     for i in range(start, stop):
-        name, mod, desc, kwargs, call, expected = build_case(seqref, callables, seed, i)
+        try:
+            name, mod, desc, kwargs, call, expected = build_case(seqref, callables, seed, i)
+        except Exception as e:  # noqa: BLE001 - a bug of this harness: reported as a failure, not as a crash
+            print(f"CASE {i}\t(harness)\tbuilding the case\t", flush=True)
+            print(f"DONE {i}\tFAIL:harness error {type(e).__name__}: {e}", flush=True)
+            continue
         print(f"CASE {i}\t{name}\t{desc}\t{describe_args(kwargs)}", flush=True)
+        if SELFTEST.get(i) == "crash":  # the harness's own check: a worker killed by a signal mid-call
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if SELFTEST.get(i) == "hang":
+            time.sleep(3600)
         print(f"DONE {i}\t{outcome(seqref, name, mod, kwargs, call, expected)}", flush=True)
 
 
@@ -417,40 +439,49 @@ def drive(seed, cases, verbose=False):
     i = 0
     while i < cases:
         proc = subprocess.Popen([sys.executable, __file__, "--worker", "--seed", str(seed), "--start", str(i),
-                                 "--stop", str(cases)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                text=True, bufsize=1)
+                                 "--stop", str(cases)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         current = None
-        buf = ""
+        pending = b""  # read from the raw pipe: a buffered reader could hold a line select() cannot see
+        fd = proc.stdout.fileno()
         while True:
-            ready, _, _ = select.select([proc.stdout], [], [], CASE_TIMEOUT_S)
-            if not ready:  # a hang: the current case never finished
-                proc.kill()
-                proc.wait()
-                failures.append(f"HANG (> {CASE_TIMEOUT_S:.0f} s): {current}")
-                i = int(current.split()[1]) + 1 if current else i + 1
-                break
-            line = proc.stdout.readline()
-            if not line:  # the worker died
-                rc = proc.wait()
+            while b"\n" not in pending:
+                # a worker's start (imports) may take long on a loaded machine; a case has CASE_TIMEOUT_S
+                ready, _, _ = select.select([fd], [], [], CASE_TIMEOUT_S if current else STARTUP_TIMEOUT_S)
+                if not ready:
+                    break
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                pending += chunk
+            if b"\n" not in pending:
+                if proc.poll() is None and not ready:  # a hang: the current case never finished
+                    proc.kill()
+                    proc.wait()
+                    failures.append(f"HANG (> {CASE_TIMEOUT_S:.0f} s): {current}")
+                    i = int(current.split()[1]) + 1 if current else i + 1
+                    break
+                rc = proc.wait()  # the worker died (or finished)
                 if i >= cases:
                     break
-                err = proc.stderr.read()[-500:]
+                err = proc.stderr.read().decode(errors="replace")[-500:]
                 failures.append(f"CRASH (exit {rc}): {current}\n    stderr: {err.strip()}")
-                i = int(current.split()[1]) + 1 if current else cases
+                i = int(current.split()[1]) + 1 if current else i + 1
                 break
-            line = line.rstrip("\n")
+            raw, pending = pending.split(b"\n", 1)
+            line = raw.decode(errors="replace")
             if line.startswith("CASE "):
                 current = line
                 covered.add(line.split("\t")[1])
             elif line.startswith("DONE "):
                 _, res = line.split("\t", 1)
-                counts[res.split(":")[1] if res.startswith("ok:") else "FAIL"] = counts.get(
-                    res.split(":")[1] if res.startswith("ok:") else "FAIL", 0) + 1
+                key = res.split(":")[1] if res.startswith("ok:") else "FAIL"
+                counts[key] = counts.get(key, 0) + 1
                 if res.startswith("FAIL"):
                     failures.append(f"{res}: {current}")
                 elif verbose:
                     print(res, current)
                 i = int(line.split()[1]) + 1
+                current = None
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -472,6 +503,24 @@ def test_fuzz_every_binding():
     print(f"fuzz seed {seed} (replay: python3 {os.path.basename(__file__)} --seed {seed} --cases {cases})")
     failures = drive(seed, cases)
     assert not failures, f"{len(failures)} fuzz failures (listed above)"
+
+
+def test_harness_reports_crashes_and_hangs_and_continues():
+    global CASE_TIMEOUT_S
+    saved = CASE_TIMEOUT_S, os.environ.get("SEQREF_FUZZ_SELFTEST")
+    CASE_TIMEOUT_S = 10.0
+    os.environ["SEQREF_FUZZ_SELFTEST"] = "5:crash,9:hang"
+    try:
+        failures = drive(DEFAULT_SEED, 14)
+    finally:
+        CASE_TIMEOUT_S = saved[0]
+        if saved[1] is None:
+            del os.environ["SEQREF_FUZZ_SELFTEST"]
+        else:
+            os.environ["SEQREF_FUZZ_SELFTEST"] = saved[1]
+    assert len(failures) == 2, failures
+    assert failures[0].startswith("CRASH (exit -11): CASE 5"), failures[0]
+    assert failures[1].startswith("HANG") and "CASE 9" in failures[1], failures[1]
 
 
 def test_every_callable_has_a_valid_call_or_a_signature():
