@@ -30,7 +30,7 @@ DEFAULT_CASES = 5000
 STARTUP_TIMEOUT_S = 120.0
 CASE_TIMEOUT_S = 30.0  # one call: the budget below makes every legitimate call far shorter
 WORKER_ENV = {"SEQREF_MAX_BYTES": "1e9", "SEQREF_MAX_WORK": "2e9", "OMP_NUM_THREADS": "1"}
-ACCEPTED = ("ValueError", "TypeError", "MemoryError")
+WORKER_ADDRESS_SPACE = 8 << 30
 HUGE = (10**9, 10**12)
 # SEQREF_FUZZ_SELFTEST="12:crash,20:hang" makes the worker die or hang at those cases (test of the harness itself)
 SELFTEST = {int(k): v for k, v in (item.split(":") for item in os.environ.get("SEQREF_FUZZ_SELFTEST", "").split(",")
@@ -413,6 +413,10 @@ def outcome(seqref, name, mod, kwargs, call, expected):
 # ---- worker and driver -------------------------------------------------------------------------------------------
 
 def worker(seed, start, stop):
+    # a bound on the worker's address space: an unbudgeted allocation fails (MemoryError or a crash, both
+    # reported) instead of pushing a shared machine into swap
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_ADDRESS_SPACE, WORKER_ADDRESS_SPACE))
     import seqref
     callables = public_callables(seqref)
     for i in range(start, stop):
@@ -537,7 +541,9 @@ if __name__ == "__main__":
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--stop", type=int, default=0)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--timeout", type=float, default=CASE_TIMEOUT_S, help="seconds before a call counts as a hang")
     args = ap.parse_args()
+    CASE_TIMEOUT_S = args.timeout
     if args.worker:
         worker(args.seed, args.start, args.stop)
         sys.exit(0)
