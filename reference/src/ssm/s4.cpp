@@ -54,6 +54,13 @@ void require_finite_vector(const std::vector<T>& v, std::string_view fn, const c
     if (!finite(v[i])) invalid_argument(fn, std::string(name) + " has a non-finite entry at " + std::to_string(i));
 }
 
+/// The cost of one operation in units of a double operation: 50-digit Oracle arithmetic is ~300x slower, and the
+/// work budget is a time budget.
+template <class S>
+constexpr double op_cost() {
+  return std::is_same_v<S, Oracle> ? 300.0 : 1.0;
+}
+
 /// A: N x N, B: N x 1, C: 1 x N, N >= 1, all finite.
 template <class S>
 void check_system(std::string_view fn, const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C) {
@@ -67,7 +74,7 @@ void check_system(std::string_view fn, const Matrix<S>& A, const Matrix<S>& B, c
   // every user discretizes or diagonalizes A: O(N^3) work on a few N x N (complex) matrices
   const double n = double(N);
   require_memory(fn, 8 * n * n * sizeof(Complex<S>), "an N x N system with N = " + std::to_string(N));
-  require_work(fn, 30 * n * n * n, "an N x N system with N = " + std::to_string(N));
+  require_work(fn, 30 * n * n * n * op_cost<S>(), "an N x N system with N = " + std::to_string(N));
 }
 
 template <class S>
@@ -84,7 +91,7 @@ template <class S>
 void require_kernel_budget(std::string_view fn, Index L, double per_step) {
   const std::string what = "a kernel of length L = " + std::to_string(L);
   require_memory(fn, 4.0 * double(L) * sizeof(Complex<S>), what);
-  require_work(fn, double(L) * per_step, what);
+  require_work(fn, double(L) * per_step * op_cost<S>(), what);
 }
 
 template <class S>
