@@ -23,9 +23,14 @@ namespace py = pybind11;
 namespace {
 
 using seqref::Index;
-using seqref::python::array2d;
+using seqref::python::CArray;
+using seqref::python::convert;
+using seqref::python::convert_optional;
+using seqref::python::copy_out;
+using seqref::python::is_float32;
+using seqref::python::new_array;
+using seqref::python::span_of;
 using seqref::python::to_numpy;
-using seqref::python::vector1d;
 
 seqref::DeerMethod parse_method(const std::string& m, const char* fn) {
   if (m == "newton") return seqref::DeerMethod::newton;
@@ -35,45 +40,38 @@ seqref::DeerMethod parse_method(const std::string& m, const char* fn) {
 }
 
 template <class T>
-std::vector<T> flat2d(const py::object& o, const char* fn, const char* name, Index& rows, Index& cols) {
-  auto a = array2d<T>(o, fn, name);
-  rows = a.shape(0), cols = a.shape(1);
+std::vector<T> to_vector(const CArray<T>& a) {
   return std::vector<T>(a.data(), a.data() + a.size());
 }
 
+// The arguments every run shares, converted with their shapes checked against each other: u [T, m] with m the
+// cell's input size, x0 [d], initial_guess [T, d].
 template <class T>
-std::vector<T> optional1d(const py::object& o, const char* fn, const char* name) {
-  if (o.is_none()) return {};
-  return vector1d<T>(o, fn, name);
-}
-
-template <class T>
-py::array_t<T> as2d(const std::vector<T>& v, Index rows, Index cols) {
-  py::array_t<T> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
-  if (!v.empty()) std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(T));
-  return out;
-}
+struct Sequence {
+  CArray<T> u, x0;
+  Index len = 0;
+  Sequence(const py::object& u_in, const py::object& x0_in, Index d, Index m, const char* fn)
+      : u(convert<T>(u_in, fn, "u", {{"T"}, {"m", m}})), x0(convert_optional<T>(x0_in, fn, "x0", {{"d", d}})),
+        len(u.shape(0)) {}
+};
 
 template <class T>
 seqref::DeerOptions<T> options(const std::string& method, double tol, Index max_sweeps, double damping,
-                               const py::object& guess, bool keep, const char* fn) {
+                               const py::object& guess, bool keep, Index T_len, Index d, const char* fn) {
   seqref::DeerOptions<T> o;
   o.method = parse_method(method, fn);
   o.tolerance = tol;
   o.max_sweeps = max_sweeps;
   o.damping = damping;
-  if (!guess.is_none()) {
-    Index r = 0, c = 0;
-    o.initial_guess = flat2d<T>(guess, fn, "initial_guess", r, c);
-  }
+  if (!guess.is_none()) o.initial_guess = to_vector(convert<T>(guess, fn, "initial_guess", {{"T", T_len}, {"d", d}}));
   o.keep_iterates = keep;
   return o;
 }
 
 template <class T>
-py::dict to_dict(const seqref::DeerResult<T>& r, Index T_len, Index d) {
+py::dict to_dict(const seqref::DeerResult<T>& r, Index T_len, Index d, const char* fn) {
   py::dict out;
-  out["states"] = as2d(r.states, T_len, d);
+  out["states"] = to_numpy(r.states, fn, "states", {{"T", T_len}, {"d", d}});
   out["sweeps"] = r.sweeps;
   out["best_sweep"] = r.best_sweep;
   out["residual"] = r.residual;
@@ -81,45 +79,48 @@ py::dict to_dict(const seqref::DeerResult<T>& r, Index T_len, Index d) {
   out["converged"] = r.converged;
   out["status"] = std::string(seqref::to_string(r.status));
   out["reason"] = r.reason;
-  out["residuals"] = to_numpy(r.residuals);
+  out["residuals"] = to_numpy(r.residuals, fn, "residuals");
   if (!r.iterates.empty()) {
-    py::array_t<T> it({static_cast<py::ssize_t>(r.iterates.size()), static_cast<py::ssize_t>(T_len),
-                       static_cast<py::ssize_t>(d)});
-    for (std::size_t k = 0; k < r.iterates.size(); ++k)
-      std::memcpy(it.mutable_data() + k * static_cast<std::size_t>(T_len * d), r.iterates[k].data(),
-                  r.iterates[k].size() * sizeof(T));
+    auto it = new_array<T>(fn, "iterates", {{"sweeps", static_cast<Index>(r.iterates.size())}, {"T", T_len}, {"d", d}});
+    const std::size_t step = static_cast<std::size_t>(T_len * d);
+    for (std::size_t k = 0; k < r.iterates.size(); ++k) {
+      if (r.iterates[k].size() != step) throw std::runtime_error(std::string(fn) + ": internal error: iterate size");
+      if (step > 0) std::memcpy(it.mutable_data() + k * step, r.iterates[k].data(), step * sizeof(T));
+    }
     out["iterates"] = it;
   }
   return out;
 }
 
 template <class T>
-seqref::TanhCell<T> tanh_cell(const py::object& A, const char* fn) {
-  Index r = 0, c = 0;
+seqref::TanhCell<T> tanh_cell(const py::object& A_in, const char* fn) {
+  const auto A = convert<T>(A_in, fn, "A", {{"d"}, {"d"}});
+  if (A.shape(0) != A.shape(1))
+    throw py::value_error(std::string(fn) + ": A must be square [d, d]; got shape " + seqref::python::shape_of(A));
   seqref::TanhCell<T> cell;
-  cell.A = flat2d<T>(A, fn, "A", r, c);
-  if (r != c) throw py::value_error(std::string(fn) + ": A must be square [d, d]; got [" + std::to_string(r) + ", " +
-                                    std::to_string(c) + "]");
-  cell.dim = r;
+  cell.A = to_vector(A);
+  cell.dim = A.shape(0);
   return cell;
 }
 
+// Every GRU weight's shape is fixed by Wz [d, m]: W* [d, m], U* [d, d], b* [d].
 seqref::GruCell<double> gru_cell(const py::object& Wz, const py::object& Wr, const py::object& Wh, const py::object& Uz,
                                  const py::object& Ur, const py::object& Uh, const py::object& bz,
                                  const py::object& br, const py::object& bh, const char* fn) {
   seqref::GruCell<double> g;
-  Index r = 0, c = 0;
-  g.Wz = flat2d<double>(Wz, fn, "Wz", r, c);
-  g.dim = r, g.input = c;
-  g.Wr = flat2d<double>(Wr, fn, "Wr", r, c);
-  g.Wh = flat2d<double>(Wh, fn, "Wh", r, c);
-  g.Uz = flat2d<double>(Uz, fn, "Uz", r, c);
-  g.Ur = flat2d<double>(Ur, fn, "Ur", r, c);
-  g.Uh = flat2d<double>(Uh, fn, "Uh", r, c);
-  g.bz = vector1d<double>(bz, fn, "bz");
-  g.br = vector1d<double>(br, fn, "br");
-  g.bh = vector1d<double>(bh, fn, "bh");
-  return g;  // sizes are checked by the library (ValueError naming the argument)
+  const auto wz = convert<double>(Wz, fn, "Wz", {{"d"}, {"m"}});
+  const Index d = wz.shape(0), m = wz.shape(1);
+  g.dim = d, g.input = m;
+  g.Wz = to_vector(wz);
+  g.Wr = to_vector(convert<double>(Wr, fn, "Wr", {{"d", d}, {"m", m}}));
+  g.Wh = to_vector(convert<double>(Wh, fn, "Wh", {{"d", d}, {"m", m}}));
+  g.Uz = to_vector(convert<double>(Uz, fn, "Uz", {{"d", d}, {"d", d}}));
+  g.Ur = to_vector(convert<double>(Ur, fn, "Ur", {{"d", d}, {"d", d}}));
+  g.Uh = to_vector(convert<double>(Uh, fn, "Uh", {{"d", d}, {"d", d}}));
+  g.bz = to_vector(convert<double>(bz, fn, "bz", {{"d", d}}));
+  g.br = to_vector(convert<double>(br, fn, "br", {{"d", d}}));
+  g.bh = to_vector(convert<double>(bh, fn, "bh", {{"d", d}}));
+  return g;
 }
 
 template <class T, class Run>
@@ -127,36 +128,27 @@ py::dict run_tanh(const py::object& A, const py::object& u_in, const py::object&
                   double tol, Index max_sweeps, double damping, const py::object& guess, bool keep, const char* fn,
                   Run run) {
   const auto cell = tanh_cell<T>(A, fn);
-  Index T_len = 0, m = 0;
-  const auto u = flat2d<T>(u_in, fn, "u", T_len, m);
-  const auto x0 = optional1d<T>(x0_in, fn, "x0");
-  const auto o = options<T>(method, tol, max_sweeps, damping, guess, keep, fn);
+  const Sequence<T> in(u_in, x0_in, cell.dim, cell.dim, fn);
+  const auto o = options<T>(method, tol, max_sweeps, damping, guess, keep, in.len, cell.dim, fn);
   seqref::DeerResult<T> r;
   {
     py::gil_scoped_release nogil;
-    r = run(cell, std::span<const T>(u), std::span<const T>(x0), o);
+    r = run(cell, span_of(in.u), span_of(in.x0), o);
   }
-  return to_dict(r, T_len, cell.dim);
+  return to_dict(r, in.len, cell.dim, fn);
 }
 
 template <class T, class Run>
 py::array_t<T> sequential_tanh(const py::object& A, const py::object& u_in, const py::object& x0_in, const char* fn,
                                Run run) {
   const auto cell = tanh_cell<T>(A, fn);
-  Index T_len = 0, m = 0;
-  const auto u = flat2d<T>(u_in, fn, "u", T_len, m);
-  const auto x0 = optional1d<T>(x0_in, fn, "x0");
+  const Sequence<T> in(u_in, x0_in, cell.dim, cell.dim, fn);
   std::vector<T> x;
   {
     py::gil_scoped_release nogil;
-    x = run(cell, std::span<const T>(u), std::span<const T>(x0));
+    x = run(cell, span_of(in.u), span_of(in.x0));
   }
-  return as2d(x, T_len, cell.dim);
-}
-
-bool is_float32(const py::object& o) {
-  auto a = py::array::ensure(o);
-  return a && a.dtype().is(py::dtype::of<float>());
+  return to_numpy(x, fn, "states", {{"T", in.len}, {"d", cell.dim}});
 }
 
 #define SEQREF_DEER_ARGS                                                                                       \
@@ -193,16 +185,14 @@ void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
          const py::object& guess, bool keep) {
         constexpr const char* fn = "seqref.ref.deer_gru";
         const auto g = gru_cell(Wz, Wr, Wh, Uz, Ur, Uh, bz, br, bh, fn);
-        Index T_len = 0, m = 0;
-        const auto u = flat2d<double>(u_in, fn, "u", T_len, m);
-        const auto x0 = optional1d<double>(x0_in, fn, "x0");
-        const auto o = options<double>(method, tol, max_sweeps, damping, guess, keep, fn);
+        const Sequence<double> in(u_in, x0_in, g.dim, g.input, fn);
+        const auto o = options<double>(method, tol, max_sweeps, damping, guess, keep, in.len, g.dim, fn);
         DeerResult<double> r;
         {
           py::gil_scoped_release nogil;
-          r = ref::deer(g, std::span<const double>(u), std::span<const double>(x0), o);
+          r = ref::deer(g, span_of(in.u), span_of(in.x0), o);
         }
-        return to_dict(r, T_len, g.dim);
+        return to_dict(r, in.len, g.dim, fn);
       },
       py::arg("Wz"), py::arg("Wr"), py::arg("Wh"), py::arg("Uz"), py::arg("Ur"), py::arg("Uh"), py::arg("bz"),
       py::arg("br"), py::arg("bh"), py::arg("u"), py::arg("x0") = py::none(), py::arg("method") = "newton",
@@ -217,10 +207,13 @@ void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
          const py::object& x0_in) {
         constexpr const char* fn = "seqref.ref.gru_sequential";
         const auto g = gru_cell(Wz, Wr, Wh, Uz, Ur, Uh, bz, br, bh, fn);
-        Index T_len = 0, m = 0;
-        const auto u = flat2d<double>(u_in, fn, "u", T_len, m);
-        const auto x0 = optional1d<double>(x0_in, fn, "x0");
-        return as2d(ref::rnn_sequential(g, std::span<const double>(u), std::span<const double>(x0)), T_len, g.dim);
+        const Sequence<double> in(u_in, x0_in, g.dim, g.input, fn);
+        std::vector<double> x;
+        {
+          py::gil_scoped_release nogil;
+          x = ref::rnn_sequential(g, span_of(in.u), span_of(in.x0));
+        }
+        return to_numpy(x, fn, "states", {{"T", in.len}, {"d", g.dim}});
       },
       py::arg("Wz"), py::arg("Wr"), py::arg("Wh"), py::arg("Uz"), py::arg("Ur"), py::arg("Uh"), py::arg("bz"),
       py::arg("br"), py::arg("bh"), py::arg("u"), py::arg("x0") = py::none(), "Sequential GRU, float64: [T, d].");

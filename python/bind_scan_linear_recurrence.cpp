@@ -10,6 +10,8 @@
 #include "seqref/opt/scan/linear_recurrence.hpp"
 #include "seqref/ref/scan/linear_recurrence.hpp"
 
+#include "numpy_convert.hpp"
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -24,54 +26,38 @@ using seqref::Index;
 using seqref::LinearRecurrence;
 using seqref::Transition;
 
-template <class T>
-using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+using seqref::python::as_array;
+using seqref::python::CArray;
+using seqref::python::convert;
+using seqref::python::convert_optional;
+using seqref::python::is_float32;
+using seqref::python::new_array;
 
-std::string shape_of(const py::array& a) {
-  std::string s = "[";
-  for (py::ssize_t k = 0; k < a.ndim(); ++k) s += (k ? ", " : "") + std::to_string(a.shape(k));
-  return s + "]";
-}
-
-template <class V, class Solve>
+template <class T, class Solve>
 py::tuple solve(const py::object& J_in, const py::object& b_in, const py::object& x0_in, const char* fn, Solve f) {
-  using T = V;
-  auto b = Array<T>::ensure(b_in);
-  auto J = Array<T>::ensure(J_in);
-  if (!b || b.ndim() != 3)
-    throw py::value_error(std::string(fn) + ": b must be a 3-D array [B, T, D]" + (b ? "; got " + shape_of(b) : ""));
-  if (!J || J.ndim() < 2 || J.ndim() > 4)
-    throw py::value_error(std::string(fn) + ": J must be [B, T] (scalar), [B, T, D] (diagonal) or [B, T, D, D] "
-                          "(dense)" + (J ? "; got " + shape_of(J) : ""));
+  const auto b = convert<T>(b_in, fn, "b", {{"B"}, {"T"}, {"D"}});
   const Index B = b.shape(0), L = b.shape(1), D = b.shape(2);
-  const Transition kind = J.ndim() == 2 ? Transition::scalar : J.ndim() == 3 ? Transition::diagonal : Transition::dense;
-  bool ok = J.shape(0) == B && J.shape(1) == L;
-  if (J.ndim() >= 3) ok = ok && J.shape(2) == D;
-  if (J.ndim() == 4) ok = ok && J.shape(3) == D;
-  if (!ok)
-    throw py::value_error(std::string(fn) + ": J " + shape_of(J) + " does not match b " + shape_of(b) +
-                          " (J must be [B, T], [B, T, D] or [B, T, D, D])");
-  Array<T> x0;
-  if (!x0_in.is_none()) {
-    x0 = Array<T>::ensure(x0_in);
-    if (!x0 || x0.ndim() != 2 || x0.shape(0) != B || x0.shape(1) != D)
-      throw py::value_error(std::string(fn) + ": x0 must be [B, D] = [" + std::to_string(B) + ", " +
-                            std::to_string(D) + "]" + (x0 ? "; got " + shape_of(x0) : ""));
-  }
-  const auto n = [](const Array<T>& a) { return static_cast<std::size_t>(a.size()); };
+  // the kind of J is its number of dimensions: [B, T] scalar, [B, T, D] diagonal, [B, T, D, D] dense
+  const py::array J_raw = as_array(J_in, fn, "J");
+  const auto nd = J_raw.ndim();
+  if (nd < 2 || nd > 4)
+    seqref::python::value_error(fn, "J must be [B, T] (scalar), [B, T, D] (diagonal) or [B, T, D, D] (dense) for b " +
+                                        seqref::python::shape_of(b) + "; got shape " + seqref::python::shape_of(J_raw));
+  const Transition kind = nd == 2 ? Transition::scalar : nd == 3 ? Transition::diagonal : Transition::dense;
+  const auto J = nd == 2   ? convert<T>(J_in, fn, "J", {{"B", B}, {"T", L}})
+                 : nd == 3 ? convert<T>(J_in, fn, "J", {{"B", B}, {"T", L}, {"D", D}})
+                           : convert<T>(J_in, fn, "J", {{"B", B}, {"T", L}, {"D", D}, {"D", D}});
+  const auto x0 = convert_optional<T>(x0_in, fn, "x0", {{"B", B}, {"D", D}});
+  const auto n = [](const auto& a) { return static_cast<std::size_t>(a.size()); };
   LinearRecurrence<T> p{kind, B, L, D, {J.data(), n(J)}, {b.data(), n(b)}, {}};
-  if (x0) p.x0 = {x0.data(), n(x0)};
-  Array<T> x({B, L, D}), xf({B, D});
+  if (!x0_in.is_none()) p.x0 = {x0.data(), n(x0)};
+  auto x = new_array<T>(fn, "x", {{"B", B}, {"T", L}, {"D", D}});
+  auto xf = new_array<T>(fn, "x_final", {{"B", B}, {"D", D}});
   {
     py::gil_scoped_release nogil;
     f(p, std::span<T>(x.mutable_data(), n(x)), std::span<T>(xf.mutable_data(), n(xf)));
   }
   return py::make_tuple(x, xf);
-}
-
-bool is_float32(const py::object& o) {
-  auto a = py::array::ensure(o);
-  return a && a.dtype().is(py::dtype::of<float>());
 }
 
 void bind_scan(py::module_& ref, py::module_& cpu, py::module_& cuda) {

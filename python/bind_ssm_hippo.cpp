@@ -21,7 +21,7 @@ namespace py = pybind11;
 
 namespace {
 
-using seqref::python::array2d;
+using seqref::python::convert;
 using seqref::python::matrix;
 using seqref::python::to_numpy;
 using seqref::python::vector1d;
@@ -57,13 +57,12 @@ LegsWeight weight_of(const std::string& s) {
 }
 
 template <class S>
-py::array cpu_legs(const py::array& u_in, Index N, double b_scale, bool log_weight, bool cuda) {
+py::array cpu_legs(const py::object& u_in, Index N, double b_scale, bool log_weight, bool cuda) {
   const char* fn = cuda ? "seqref.cuda.hippo_legs_online" : "seqref.cpu.hippo_legs_online";
-  auto u = py::array_t<S, py::array::c_style>::ensure(u_in);
-  if (!u || u.ndim() != 2) throw py::value_error(std::string(fn) + ": u must be a 2-D array [channels, L]");
+  const auto u = convert<S>(u_in, fn, "u", {{"channels"}, {"L"}});
   const Index C = u.shape(0), L = u.shape(1);
-  if (N < 1) throw py::value_error(std::string(fn) + ": N must be >= 1; got " + std::to_string(N));
-  py::array_t<S> out({static_cast<py::ssize_t>(C), static_cast<py::ssize_t>(L), static_cast<py::ssize_t>(N)});
+  seqref::require_extent(fn, "N", N, 1);
+  auto out = seqref::python::new_array<S>(fn, "states", {{"channels", C}, {"L", L}, {"N", N}});
   seqref::ConstTensorView<S> uv{u.data(), C, L, 1};
   seqref::TensorView<S> sv{out.mutable_data(), C, L, N};
   {
@@ -90,7 +89,11 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "hippo_basis",
       [](const std::string& measure, const std::string& convention, Index N, const py::object& s) {
-        const auto sv = vector1d<double>(s, "seqref.ref.hippo_basis", "s");
+        constexpr const char* fn = "seqref.ref.hippo_basis";
+        const auto sv = vector1d<double>(s, fn, "s");
+        seqref::require_extent(fn, "N", N, 1);
+        seqref::require_memory(fn, double(sv.size()) * double(N) * sizeof(double),
+                               "the result [len(s), N] = [" + std::to_string(sv.size()) + ", " + std::to_string(N) + "]");
         Matrix<double> out(static_cast<Index>(sv.size()), N);
         for (std::size_t i = 0; i < sv.size(); ++i) {
           const auto psi = hippo_basis<double>(measure_of(measure), convention_of(convention), N, sv[i]);
@@ -138,26 +141,23 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "lti_online",
       [](const py::object& Abar, const py::object& Bbar, const py::object& u) {
-        auto A = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(Abar);
-        auto B = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(Bbar);
-        if (!A || !B || A.ndim() != 2 || B.ndim() != 2)
-          throw py::value_error("seqref.ref.lti_online: Abar and Bbar must be 2-D arrays");
-        const Matrix<double> Am = Eigen::Map<const Matrix<double>>(A.data(), A.shape(0), A.shape(1));
-        const Matrix<double> Bm = Eigen::Map<const Matrix<double>>(B.data(), B.shape(0), B.shape(1));
-        return to_numpy(lti_online<double>(Am, Bm, vector1d<double>(u, "seqref.ref.lti_online", "u")));
+        constexpr const char* fn = "seqref.ref.lti_online";
+        const Matrix<double> Am = matrix(Abar, fn, "Abar");
+        const Matrix<double> Bm = matrix(Bbar, fn, "Bbar", Am.rows(), 1);
+        return to_numpy(lti_online<double>(Am, Bm, vector1d<double>(u, fn, "u")));
       },
       py::arg("Abar"), py::arg("Bbar"), py::arg("u"), "x_{k+1} = Abar x_k + Bbar u_k from x_0 = 0: [L, N].");
   cpu.def(
       "hippo_legs_online",
-      [](const py::array& u, Index N, double b_scale, bool log_weight) {
-        if (u.dtype().is(py::dtype::of<float>())) return cpu_legs<float>(u, N, b_scale, log_weight, false);
+      [](const py::object& u, Index N, double b_scale, bool log_weight) {
+        if (seqref::python::is_float32(u)) return cpu_legs<float>(u, N, b_scale, log_weight, false);
         return cpu_legs<double>(u, N, b_scale, log_weight, false);
       },
       py::arg("u"), py::arg("N"), py::arg("b_scale") = 1.0, py::arg("log_weight") = false,
       "Batched LegS bilinear memory: u [C, L] float32/float64 -> states [C, L, N].");
   cuda.def(
       "hippo_legs_online",
-      [](const py::array& u, Index N, double b_scale, bool log_weight) {
+      [](const py::object& u, Index N, double b_scale, bool log_weight) {
         return cpu_legs<float>(u, N, b_scale, log_weight, true);
       },
       py::arg("u"), py::arg("N"), py::arg("b_scale") = 1.0, py::arg("log_weight") = false,

@@ -17,6 +17,7 @@
 #include <pybind11/stl.h>
 
 #include <complex>
+#include <optional>
 #include <cstring>
 #include <span>
 #include <string>
@@ -25,27 +26,23 @@ namespace py = pybind11;
 
 namespace {
 
-using seqref::python::array2d;
+using seqref::python::convert;
+using seqref::python::is_float32;
 using seqref::python::matrix;
+using seqref::python::new_array;
 using seqref::python::to_numpy;
 using seqref::python::vector1d;
 
 using seqref::Index;
 using seqref::Matrix;
 
-bool is_float32(const py::object& o) {
-  auto a = py::array::ensure(o);
-  return a && a.dtype().is(py::dtype::of<float>());
-}
-
 template <class T, class Backend>
 py::array_t<T> rtf_kernel_batched(const py::object& a_in, const py::object& b_in, Index L, const char* fn, Backend f) {
-  auto a = array2d<T>(a_in, fn, "a", " [channels, n]"), b = array2d<T>(b_in, fn, "b", " [channels, n]");
-  if (a.shape(0) != b.shape(0) || a.shape(1) != b.shape(1))
-    throw py::value_error(std::string(fn) + ": a and b must have the same shape [channels, N]");
+  const auto a = convert<T>(a_in, fn, "a", {{"channels"}, {"N"}});
   const Index C = a.shape(0), N = a.shape(1);
-  if (L < 1) throw py::value_error(std::string(fn) + ": L must be >= 1");
-  py::array_t<T> out({static_cast<py::ssize_t>(C), static_cast<py::ssize_t>(L)});
+  const auto b = convert<T>(b_in, fn, "b", {{"channels", C}, {"N", N}});
+  seqref::require_extent(fn, "L", L, 1);
+  auto out = new_array<T>(fn, "kernel", {{"channels", C}, {"L", L}});
   {
     py::gil_scoped_release nogil;
     f(std::span<const T>(a.data(), static_cast<std::size_t>(a.size())),
@@ -57,11 +54,10 @@ py::array_t<T> rtf_kernel_batched(const py::object& a_in, const py::object& b_in
 
 template <class T, class Backend>
 py::array_t<T> conv_batched(const py::object& k_in, const py::object& u_in, const char* fn, Backend f) {
-  auto k = array2d<T>(k_in, fn, "kernel", " [channels, n]"), u = array2d<T>(u_in, fn, "u", " [channels, n]");
-  if (k.shape(0) != u.shape(0) || k.shape(1) != u.shape(1))
-    throw py::value_error(std::string(fn) + ": kernel and u must have the same shape [channels, L]");
+  const auto k = convert<T>(k_in, fn, "kernel", {{"channels"}, {"L"}});
   const Index C = k.shape(0), L = k.shape(1);
-  py::array_t<T> out({static_cast<py::ssize_t>(C), static_cast<py::ssize_t>(L)});
+  const auto u = convert<T>(u_in, fn, "u", {{"channels", C}, {"L", L}});
+  auto out = new_array<T>(fn, "y", {{"channels", C}, {"L", L}});
   {
     py::gil_scoped_release nogil;
     f(std::span<const T>(k.data(), static_cast<std::size_t>(k.size())),
@@ -106,10 +102,10 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       py::arg("A"), py::arg("B"), py::arg("C"), py::arg("L"), "h_k = C A^k B, k < L (float64).");
   ref.def(
       "rtf_from_dense",
-      [](const py::object& A, const py::object& B, const py::object& C, py::object L) {
+      [](const py::object& A, const py::object& B, const py::object& C, std::optional<Index> L) {
         const char* fn = "seqref.ref.rtf_from_dense";
         ref::SisoSystem<double> s{matrix(A, fn, "A"), matrix(B, fn, "B"), matrix(C, fn, "C")};
-        if (!L.is_none()) s = ref::truncation_corrected(s, L.cast<Index>());
+        if (L) s = ref::truncation_corrected(s, *L);
         const auto c = ref::rtf_from_dense(s);
         return py::make_tuple(to_numpy(c.a), to_numpy(c.b));
       },
@@ -143,9 +139,10 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   cpu.def(
       "dft",
       [](const py::object& x_in, bool inverse) {
-        auto x = array2d<std::complex<double>>(x_in, "seqref.cpu.dft", "x", " [channels, n]");
-        py::array_t<std::complex<double>> out({x.shape(0), x.shape(1)});
-        std::memcpy(out.mutable_data(), x.data(), sizeof(std::complex<double>) * static_cast<std::size_t>(x.size()));
+        constexpr const char* fn = "seqref.cpu.dft";
+        const auto x = convert<std::complex<double>>(x_in, fn, "x", {{"batch"}, {"n"}});
+        auto out = new_array<std::complex<double>>(fn, "X", {{"batch", x.shape(0)}, {"n", x.shape(1)}});
+        seqref::python::copy_out(x.data(), static_cast<std::size_t>(x.size()), out, fn, "X");
         {
           py::gil_scoped_release nogil;
           seqref::cpu::dft_batched(

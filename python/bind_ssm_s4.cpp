@@ -22,8 +22,7 @@ namespace py = pybind11;
 
 namespace {
 
-using seqref::python::array2d;
-using seqref::python::matrix;
+using seqref::python::convert;
 using seqref::python::to_numpy;
 using seqref::python::vector1d;
 
@@ -53,16 +52,20 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "s4_legs_kernels",
       [](const py::object& c_in, Index L, double dt) {
-        const auto c = vector1d<double>(c_in, "seqref.ref.s4_legs_kernels", "C");
+        constexpr const char* fn = "seqref.ref.s4_legs_kernels";
+        const auto c = vector1d<double>(c_in, fn, "C");
+        // the NPLR decomposition first: its budget check (an O(N^3) eigenproblem) refuses a huge N before the
+        // N x N matrices are built
+        const auto nplr = legs_nplr<double>(static_cast<Index>(c.size()));
         Matrix<double> A, B, C;
         legs_with_c(c, A, B, C);
         std::vector<double> krylov, dplr;
         {
           py::gil_scoped_release nogil;
           krylov = krylov_kernel<double>(A, B, C, dt, L);
-          dplr = s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, legs_nplr<double>(A.rows()), dt, L), L);
+          dplr = s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, nplr, dt, L), L);
         }
-        return py::make_tuple(to_numpy(krylov), to_numpy(dplr));
+        return py::make_tuple(to_numpy(krylov, fn, "krylov"), to_numpy(dplr, fn, "dplr"));
       },
       py::arg("C"), py::arg("L"), py::arg("dt"),
       "HiPPO-LegS (paper convention) with output row C (length N), bilinear step dt: returns (Krylov kernel "
@@ -71,6 +74,7 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       "s4_kernel_errors",
       [](const py::object& c_in, Index L, double dt) {
         const auto c = vector1d<double>(c_in, "seqref.ref.s4_kernel_errors", "C");
+        const auto decomposition = legs_nplr<double>(static_cast<Index>(c.size()));  // budgeted before A is built
         Matrix<double> A, B, C;
         legs_with_c(c, A, B, C);
         double naive = 0, nplr = 0;
@@ -78,7 +82,7 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
           py::gil_scoped_release nogil;
           const auto oracle = krylov_kernel<Oracle>(A.cast<Oracle>(), B.cast<Oracle>(), C.cast<Oracle>(), Oracle(dt), L);
           naive = rel(eigendecomposition_kernel<double>(A, B, C, dt, L), oracle);
-          nplr = rel(s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, legs_nplr<double>(A.rows()), dt, L), L), oracle);
+          nplr = rel(s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, decomposition, dt, L), L), oracle);
         }
         return py::make_tuple(naive, nplr);
       },
@@ -110,15 +114,16 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       "cauchy_kernel",
       [](const py::object& w_in, const py::object& l_in, const py::object& z_in) {
         using Cf = std::complex<float>;
-        auto w = py::array_t<Cf, py::array::c_style | py::array::forcecast>::ensure(w_in);
-        auto l = py::array_t<Cf, py::array::c_style | py::array::forcecast>::ensure(l_in);
-        auto z = py::array_t<Cf, py::array::c_style | py::array::forcecast>::ensure(z_in);
         const char* fn = "seqref.cpu.cauchy_kernel";
-        if (!w || !l || !z || w.ndim() != 2 || l.ndim() != 2 || z.ndim() != 1 || w.shape(0) != l.shape(0) ||
-            w.shape(1) != l.shape(1))
-          throw py::value_error(std::string(fn) + ": need w, lambda [channels, N] (same shape) and z [nodes]");
-        const Index C = w.shape(0), N = w.shape(1), M = z.shape(0);
-        py::array_t<Cf> out({static_cast<py::ssize_t>(C), static_cast<py::ssize_t>(M)});
+        const auto w = convert<Cf>(w_in, fn, "w", {{"channels"}, {"N"}});
+        const Index C = w.shape(0), N = w.shape(1);
+        const auto l = convert<Cf>(l_in, fn, "lambda_", {{"channels", C}, {"N", N}});
+        const auto z = convert<Cf>(z_in, fn, "z", {{"nodes"}});
+        const Index M = z.shape(0);
+        seqref::require_work(fn, 8.0 * double(C) * double(N) * double(M),
+                             "[channels, N] = [" + std::to_string(C) + ", " + std::to_string(N) + "] at " +
+                                 std::to_string(M) + " nodes");
+        auto out = seqref::python::new_array<Cf>(fn, "k", {{"channels", C}, {"nodes", M}});
         {
           py::gil_scoped_release nogil;
           auto view = [](const auto& a) { return std::span(a.data(), static_cast<std::size_t>(a.size())); };

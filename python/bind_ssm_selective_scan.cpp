@@ -10,6 +10,8 @@
 #include "seqref/opt/ssm/selective_scan.hpp"
 #include "seqref/ref/ssm/selective_scan.hpp"
 
+#include "numpy_convert.hpp"
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -29,53 +31,32 @@ seqref::BDiscretization discretization_of(const std::string& s, const std::strin
   throw py::value_error(fn + ": discretization must be 'euler' or 'zoh'; got '" + s + "'");
 }
 
-std::string shape_of(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
-
 // The arrays of one call, as C-contiguous S, with their shapes checked against u [batch, T, channels] and
 // A [channels, dstate].
 template <class S>
 struct Inputs {
-  using Arr = py::array_t<S, py::array::c_style | py::array::forcecast>;
+  using Arr = seqref::python::CArray<S>;
   Arr u, delta, A, B, C;
   std::optional<Arr> D, z, bias, h0;
   Index batch = 0, len = 0, channels = 0, dstate = 0;
 
-  static Arr get(const py::object& o, const std::string& fn, const char* name, std::vector<Index> want,
-                 const char* layout) {
-    auto a = Arr::ensure(o);
-    if (!a) throw py::value_error(fn + ": " + name + " must be a numeric array " + layout);
-    bool ok = a.ndim() == static_cast<py::ssize_t>(want.size());
-    for (std::size_t i = 0; ok && i < want.size(); ++i) ok = want[i] < 0 || a.shape(i) == want[i];
-    if (!ok) {
-      std::string w = "(";
-      for (std::size_t i = 0; i < want.size(); ++i)
-        w += (i ? ", " : "") + (want[i] < 0 ? std::string("?") : std::to_string(want[i]));
-      throw py::value_error(fn + ": " + name + " must have shape " + layout + " = " + w +
-                            (want.size() == 1 ? ",)" : ")") + "; got " + shape_of(a));
-    }
-    return a;
-  }
-
   Inputs(const std::string& fn, const py::object& u_, const py::object& delta_, const py::object& A_,
          const py::object& B_, const py::object& C_, const py::object& D_, const py::object& z_,
          const py::object& bias_, const py::object& h0_) {
-    u = get(u_, fn, "u", {-1, -1, -1}, "[batch, T, channels]");
+    using seqref::python::convert;
+    u = convert<S>(u_, fn, "u", {{"batch"}, {"T"}, {"channels"}});
     batch = u.shape(0);
     len = u.shape(1);
     channels = u.shape(2);
-    A = get(A_, fn, "A", {channels, -1}, "[channels, dstate]");
+    A = convert<S>(A_, fn, "A", {{"channels", channels}, {"dstate"}});
     dstate = A.shape(1);
-    delta = get(delta_, fn, "delta", {batch, len, channels}, "[batch, T, channels]");
-    B = get(B_, fn, "B", {batch, len, dstate}, "[batch, T, dstate]");
-    C = get(C_, fn, "C", {batch, len, dstate}, "[batch, T, dstate]");
-    if (!D_.is_none()) D = get(D_, fn, "D", {channels}, "[channels]");
-    if (!z_.is_none()) z = get(z_, fn, "z", {batch, len, channels}, "[batch, T, channels]");
-    if (!bias_.is_none()) bias = get(bias_, fn, "delta_bias", {channels}, "[channels]");
-    if (!h0_.is_none()) h0 = get(h0_, fn, "h0", {batch, channels, dstate}, "[batch, channels, dstate]");
+    delta = convert<S>(delta_, fn, "delta", {{"batch", batch}, {"T", len}, {"channels", channels}});
+    B = convert<S>(B_, fn, "B", {{"batch", batch}, {"T", len}, {"dstate", dstate}});
+    C = convert<S>(C_, fn, "C", {{"batch", batch}, {"T", len}, {"dstate", dstate}});
+    if (!D_.is_none()) D = convert<S>(D_, fn, "D", {{"channels", channels}});
+    if (!z_.is_none()) z = convert<S>(z_, fn, "z", {{"batch", batch}, {"T", len}, {"channels", channels}});
+    if (!bias_.is_none()) bias = convert<S>(bias_, fn, "delta_bias", {{"channels", channels}});
+    if (!h0_.is_none()) h0 = convert<S>(h0_, fn, "h0", {{"batch", batch}, {"channels", channels}, {"dstate", dstate}});
   }
 
   static std::span<const S> span(const Arr& a) { return {a.data(), static_cast<std::size_t>(a.size())}; }
@@ -110,10 +91,8 @@ py::tuple run(int backend, const std::string& fn, const py::object& u, const py:
               int threads) {
   const Inputs<S> in(fn, u, delta, A, B, C, D, z, bias, h0);
   const auto problem = in.view(softplus, discretization_of(disc, fn));
-  py::array_t<S> y({static_cast<py::ssize_t>(in.batch), static_cast<py::ssize_t>(in.len),
-                    static_cast<py::ssize_t>(in.channels)});
-  py::array_t<S> h({static_cast<py::ssize_t>(in.batch), static_cast<py::ssize_t>(in.channels),
-                    static_cast<py::ssize_t>(in.dstate)});
+  auto y = seqref::python::new_array<S>(fn, "y", {{"batch", in.batch}, {"T", in.len}, {"channels", in.channels}});
+  auto h = seqref::python::new_array<S>(fn, "h_last", {{"batch", in.batch}, {"channels", in.channels}, {"dstate", in.dstate}});
   std::span<S> ys(y.mutable_data(), static_cast<std::size_t>(y.size())), hs(h.mutable_data(), static_cast<std::size_t>(h.size()));
   {
     py::gil_scoped_release nogil;
@@ -162,8 +141,7 @@ void bind_selective_scan(py::module_& ref, py::module_& cpu, py::module_& cuda) 
          const py::object& D, const py::object& z, const py::object& delta_bias, bool delta_softplus,
          const py::object& h0, const std::string& discretization, Index chunk, int threads) {
         const std::string fn = "seqref.cpu.selective_scan";
-        const auto a = py::array::ensure(u);
-        if (a && a.dtype().is(py::dtype::of<float>()))
+        if (seqref::python::is_float32(u))
           return run<float>(1, fn, u, delta, A, B, C, D, z, delta_bias, delta_softplus, h0, discretization, chunk,
                             threads);
         return run<double>(1, fn, u, delta, A, B, C, D, z, delta_bias, delta_softplus, h0, discretization, chunk,

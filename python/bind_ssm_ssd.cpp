@@ -26,16 +26,8 @@ using seqref::Index;
 using seqref::SsdProblem;
 using seqref::SsdShape;
 
-template <class T>
-using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-template <class T>
-CArray<T> ndarray(const py::object& o, int ndim, const std::string& fn, const char* name, const char* layout) {
-  auto a = CArray<T>::ensure(o);
-  if (!a || a.ndim() != ndim)
-    throw py::value_error(fn + ": " + name + " must be a " + std::to_string(ndim) + "-D array " + layout);
-  return a;
-}
+using seqref::python::CArray;
+using seqref::python::convert;
 
 /// Owning inputs converted from NumPy, with the shape read from X and B.
 template <class T>
@@ -53,38 +45,33 @@ template <class T>
 Inputs<T> inputs(const std::string& fn, const py::object& X, const py::object& A, const py::object& B,
                  const py::object& C, const py::object& h0) {
   Inputs<T> in;
-  in.X = ndarray<T>(X, 4, fn, "X", "[batch, T, heads, P]");
-  in.A = ndarray<T>(A, 3, fn, "A", "[batch, T, heads]");
-  in.B = ndarray<T>(B, 4, fn, "B", "[batch, T, groups, N]");
-  in.C = ndarray<T>(C, 4, fn, "C", "[batch, T, groups, N]");
-  in.shape = {in.X.shape(0), in.X.shape(1), in.X.shape(2), in.X.shape(3), in.B.shape(2), in.B.shape(3)};
-  auto same = [&](const CArray<T>& a, std::vector<Index> want, const char* name) {
-    for (std::size_t i = 0; i < want.size(); ++i)
-      if (a.shape(static_cast<py::ssize_t>(i)) != want[i])
-        throw py::value_error(fn + ": " + name + " has shape mismatching X and B; need " + name + " " +
-                              (std::string(name) == "A" ? "[batch, T, heads]" : std::string(name) == "h0"
-                                                                                     ? "[batch, heads, P, N]"
-                                                                                     : "[batch, T, groups, N]") +
-                              " for " + in.shape.to_string());
-  };
-  const SsdShape& s = in.shape;
-  same(in.A, {s.batch, s.len, s.heads}, "A");
-  same(in.B, {s.batch, s.len}, "B");
-  same(in.C, {s.batch, s.len, s.groups, s.dstate}, "C");
+  in.X = convert<T>(X, fn, "X", {{"batch"}, {"T"}, {"heads"}, {"P"}});
+  const Index batch = in.X.shape(0), len = in.X.shape(1), heads = in.X.shape(2), P = in.X.shape(3);
+  in.B = convert<T>(B, fn, "B", {{"batch", batch}, {"T", len}, {"groups"}, {"N"}});
+  const Index groups = in.B.shape(2), N = in.B.shape(3);
+  in.A = convert<T>(A, fn, "A", {{"batch", batch}, {"T", len}, {"heads", heads}});
+  in.C = convert<T>(C, fn, "C", {{"batch", batch}, {"T", len}, {"groups", groups}, {"N", N}});
+  in.shape = {batch, len, heads, P, groups, N};
   if (!h0.is_none()) {
-    in.h0 = ndarray<T>(h0, 4, fn, "h0", "[batch, heads, P, N]");
-    same(in.h0, {s.batch, s.heads, s.headdim, s.dstate}, "h0");
+    in.h0 = convert<T>(h0, fn, "h0", {{"batch", batch}, {"heads", heads}, {"P", P}, {"N", N}});
     in.has_h0 = true;
   }
   return in;
 }
 
 template <class T>
-py::tuple outputs_tuple(const SsdShape& s, std::vector<T>& y, std::vector<T>& h) {
-  py::array_t<T> Y({s.batch, s.len, s.heads, s.headdim}), H({s.batch, s.heads, s.headdim, s.dstate});
-  std::copy(y.begin(), y.end(), Y.mutable_data());
-  std::copy(h.begin(), h.end(), H.mutable_data());
-  return py::make_tuple(Y, H);
+py::tuple outputs_tuple(const std::string& fn, const SsdShape& s, std::vector<T>& y, std::vector<T>& h) {
+  using seqref::python::to_numpy;
+  return py::make_tuple(
+      to_numpy(y, fn, "Y", {{"batch", s.batch}, {"T", s.len}, {"heads", s.heads}, {"P", s.headdim}}),
+      to_numpy(h, fn, "h_final", {{"batch", s.batch}, {"heads", s.heads}, {"P", s.headdim}, {"N", s.dstate}}));
+}
+
+// Output buffers of validated extents (sizes budgeted before allocation).
+inline void require_output_memory(const std::string& fn, const SsdShape& s, std::size_t scalar) {
+  seqref::require_memory(fn, (double(s.batch) * s.len * s.heads * s.headdim +
+                              double(s.batch) * s.heads * s.headdim * s.dstate) * 2 * double(scalar),
+                         "the outputs Y and h_final for " + s.to_string());
 }
 
 template <class T>
@@ -92,6 +79,7 @@ py::tuple run_opt(const py::object& X, const py::object& A, const py::object& B,
                   const py::object& h0, Index chunk, bool cuda) {
   const std::string fn = cuda ? "seqref.cuda.ssd" : "seqref.cpu.ssd";
   const auto in = inputs<T>(fn, X, A, B, C, h0);
+  require_output_memory(fn, in.shape, sizeof(T));
   std::vector<T> y(static_cast<std::size_t>(in.shape.x_size())), h(static_cast<std::size_t>(in.shape.state_size()));
   seqref::SsdOptions o;
   o.chunk = chunk;
@@ -104,7 +92,7 @@ py::tuple run_opt(const py::object& X, const py::object& A, const py::object& B,
       seqref::cpu::ssd(in.problem(), y, h, o);
     }
   }
-  return outputs_tuple(in.shape, y, h);
+  return outputs_tuple(fn, in.shape, y, h);
 }
 
 void bind_ssd(py::module_& ref, py::module_& cpu, py::module_& cuda) {
@@ -113,6 +101,7 @@ void bind_ssd(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       [](const py::object& X, const py::object& A, const py::object& B, const py::object& C, const py::object& h0,
          const std::string& form, Index chunk) {
         const auto in = inputs<double>("seqref.ref.ssd", X, A, B, C, h0);
+        require_output_memory("seqref.ref.ssd", in.shape, sizeof(double));
         std::vector<double> y(static_cast<std::size_t>(in.shape.x_size())),
             h(static_cast<std::size_t>(in.shape.state_size()));
         if (form != "chunked" && form != "quadratic" && form != "recurrence")
@@ -123,7 +112,7 @@ void bind_ssd(py::module_& ref, py::module_& cpu, py::module_& cuda) {
           else if (form == "quadratic") seqref::ref::ssd_quadratic<double>(in.problem(), y, h);
           else seqref::ref::ssd_recurrence<double>(in.problem(), y, h);
         }
-        return outputs_tuple(in.shape, y, h);
+        return outputs_tuple("seqref.ref.ssd", in.shape, y, h);
       },
       py::arg("X"), py::arg("A"), py::arg("B"), py::arg("C"), py::arg("h0") = py::none(),
       py::arg("form") = "chunked", py::arg("chunk") = 64,
@@ -133,16 +122,17 @@ void bind_ssd(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       "segsum",
       [](const py::object& a, bool stable) {
         const auto v = seqref::python::vector1d<double>(a, "seqref.ref.segsum", "a");
-        return seqref::python::to_numpy(stable ? seqref::ref::segsum_stable<double>(v) : seqref::ref::segsum_naive<double>(v));
+        return seqref::python::to_numpy(stable ? seqref::ref::segsum_stable<double>(v) : seqref::ref::segsum_naive<double>(v),
+                                        "seqref.ref.segsum", "segsum");
       },
       py::arg("a"), py::arg("stable") = true,
       "segsum(a)[i, j] = a[j+1] + ... + a[i] (j <= i), -inf above: stable (segment sums) or naive (cumsum "
       "differences).");
   cpu.def(
       "ssd",
-      [](const py::array& X, const py::object& A, const py::object& B, const py::object& C, const py::object& h0,
+      [](const py::object& X, const py::object& A, const py::object& B, const py::object& C, const py::object& h0,
          Index chunk) {
-        if (X.dtype().is(py::dtype::of<float>())) return run_opt<float>(X, A, B, C, h0, chunk, false);
+        if (seqref::python::is_float32(X)) return run_opt<float>(X, A, B, C, h0, chunk, false);
         return run_opt<double>(X, A, B, C, h0, chunk, false);
       },
       py::arg("X"), py::arg("A"), py::arg("B"), py::arg("C"), py::arg("h0") = py::none(), py::arg("chunk") = 0,

@@ -56,11 +56,11 @@ def test_reference_and_cpu_match_a_numpy_loop():
 def test_bad_input_raises_value_error():
     b = np.zeros((2, 5, 3))
     cases = [
-        (np.zeros((2, 4)), b, None, "does not match"),
-        (np.zeros((2, 5, 3, 2)), b, None, "does not match"),
+        (np.zeros((2, 4)), b, None, "J must have shape [B=2, T=5] (fixed by the other arguments); got shape (2, 4)"),
+        (np.zeros((2, 5, 3, 2)), b, None, "J must have shape [B=2, T=5, D=3, D=3]"),
         (np.zeros((2,)), b, None, "J must be"),
-        (np.zeros((2, 5)), np.zeros((2, 5)), None, "b must be a 3-D array"),
-        (np.zeros((2, 5)), b, np.zeros((3, 3)), "x0 must be [B, D]"),
+        (np.zeros((2, 5)), np.zeros((2, 5)), None, "b must have 3 dimensions [B, T, D]"),
+        (np.zeros((2, 5)), b, np.zeros((3, 3)), "x0 must have shape [B=2, D=3]"),
         (np.full((2, 5), np.nan), b, None, "non-finite"),
     ]
     for fn in (seqref.ref.linear_recurrence, seqref.cpu.linear_recurrence):

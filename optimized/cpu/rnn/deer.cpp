@@ -9,6 +9,7 @@
 #include "seqref/opt/rnn/deer.hpp"
 
 #include "cpu/scan/engine.hpp"
+#include "seqref/core/limits.hpp"
 #include "seqref/core/validate.hpp"
 
 #include <omp.h>
@@ -127,6 +128,7 @@ template <class S>
 DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span<const S> x0,
                         const DeerOptions<S>& opt, const ScanSchedule& schedule) {
   constexpr std::string_view fn = "seqref::cpu::deer";
+  require_threads(fn, schedule.threads);
   const Index T = detail::check_deer_problem<TanhCell<S>, S>(fn, cell, u, x0);
   const Index d = cell.dim;
   detail::check_deer_options<S>(fn, T, d, opt.tolerance, opt.max_sweeps, opt.damping, opt.initial_guess);
@@ -180,6 +182,7 @@ template <class S>
 std::vector<S> sweep_impl(const TanhCell<S>& cell, std::span<const S> u, std::span<const S> x0, std::span<const S> x,
                           DeerMethod method, const ScanSchedule& schedule) {
   constexpr std::string_view fn = "seqref::cpu::deer_sweep";
+  require_threads(fn, schedule.threads);
   const Index T = detail::check_deer_problem<TanhCell<S>, S>(fn, cell, u, x0);
   const Index d = cell.dim;
   detail::check_deer_options<S>(fn, T, d, 0, 0, 1, x);

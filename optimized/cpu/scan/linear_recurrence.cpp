@@ -9,6 +9,7 @@
 #include "seqref/opt/scan/linear_recurrence.hpp"
 
 #include "cpu/scan/engine.hpp"
+#include "seqref/core/limits.hpp"
 
 #include <omp.h>
 
@@ -99,9 +100,8 @@ template <class S>
 Index solve(const LinearRecurrence<S>& p, std::span<S> x, std::span<S> x_final, ScanSchedule schedule) {
   constexpr std::string_view fn = "seqref::cpu::linear_recurrence";
   detail::check_linear_recurrence<S>(fn, p, x, x_final, /*check_values=*/false);
-  require(schedule.chunk >= 0 && schedule.threads >= 0, fn,
-          "schedule.chunk and schedule.threads must be >= 0 (0: automatic); got chunk " +
-              std::to_string(schedule.chunk) + ", threads " + std::to_string(schedule.threads));
+  require(schedule.chunk >= 0, fn, "schedule.chunk must be >= 0 (0: automatic); got " + std::to_string(schedule.chunk));
+  require_threads(fn, schedule.threads);  // an OpenMP team of 10^6 threads exhausts the process: refuse it here
   // the finiteness scan, threaded: serially it cost as much as the scan itself on memory-bound shapes
   for (const auto& [v, name] : {std::pair{p.J, "J"}, std::pair{p.b, "b"}, std::pair{p.x0, "x0"}}) {
     const S* d = v.data();

@@ -17,6 +17,7 @@
 #include "seqref/opt/ssm/selective_scan.hpp"
 
 #include "cpu/scan/engine.hpp"
+#include "seqref/core/limits.hpp"
 
 #include <bit>
 #include <cstdint>
@@ -368,9 +369,8 @@ template <class S>
 Index run(const SelectiveScan<S>& p, std::span<S> y, std::span<S> h_last, ScanSchedule schedule) {
   constexpr std::string_view fn = "seqref::cpu::selective_scan";
   detail::check_selective_scan<S>(fn, p, y, h_last);
-  require(schedule.chunk >= 0 && schedule.threads >= 0, fn,
-          "schedule.chunk and schedule.threads must be >= 0 (0: automatic); got chunk " +
-              std::to_string(schedule.chunk) + ", threads " + std::to_string(schedule.threads));
+  require(schedule.chunk >= 0, fn, "schedule.chunk must be >= 0 (0: automatic); got " + std::to_string(schedule.chunk));
+  require_threads(fn, schedule.threads);  // an OpenMP team of 10^6 threads exhausts the process: refuse it here
   const SelectiveScanPolicy<S> policy(p, y.empty() ? nullptr : y.data(), h_last.empty() ? nullptr : h_last.data());
   return scan::run(policy, schedule);
 }

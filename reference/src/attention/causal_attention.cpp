@@ -4,9 +4,11 @@
 
 #include "seqref/ref/attention/causal_attention.hpp"
 
+#include "seqref/core/limits.hpp"
 #include "seqref/core/random.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -175,6 +177,12 @@ TinyDecoder<S> TinyDecoder<S>::random(Index vocab, Index d_model, Index heads, I
           "need vocab, d_model, heads, layers >= 1 and d_model a multiple of heads; got vocab " +
               std::to_string(vocab) + ", d_model " + std::to_string(d_model) + ", heads " + std::to_string(heads) +
               ", layers " + std::to_string(layers));
+  // embeddings, unembedding and four d x d matrices per layer
+  const double weights = 2.0 * double(vocab) * double(d_model) + 4.0 * double(layers) * double(d_model) * double(d_model);
+  const std::string what = "a decoder of vocab " + std::to_string(vocab) + ", d_model " + std::to_string(d_model) +
+                           ", layers " + std::to_string(layers);
+  require_memory("seqref::ref::TinyDecoder::random", weights * sizeof(S), what);
+  require_work("seqref::ref::TinyDecoder::random", weights * 10, what);  // one Gaussian draw each
   SplitMix64 rng(seed);
   auto gaussian = [&](Index r, Index c, double sd) {
     Matrix<S> m(r, c);
@@ -380,6 +388,44 @@ GenerationResult generate_constant_memory(const TinyDecoder<S>& model, std::vect
 
 }  // namespace
 
+namespace {
+
+// Work and memory of a generation, from the extents alone (in double: no product can wrap), refused before any
+// token is produced when over the process budget (seqref/core/limits.hpp).
+template <class S>
+void require_generation_budget(std::string_view fn, const TinyDecoder<S>& model, Index prompt_len, Index n_new,
+                               DecodeMode mode) {
+  const double P = double(prompt_len), n = double(n_new), T = P + n;  // T: the final sequence length
+  const double d = double(model.d_model), L = double(model.layers), V = double(model.vocab);
+  const double token = 4 * d * d + V * d;  // four projections and the unembedding of one position
+  double ops = 0, scalars = 0;
+  switch (mode) {
+    case DecodeMode::kv_cached:  // each position once per layer, attending over the cache
+      ops = T * L * (token + 2 * T * d);
+      scalars = 2 * L * T * d;
+      break;
+    case DecodeMode::full_recompute:  // every step reruns the whole prefix through eq. (1)
+      ops = n * L * (T * token + 2 * T * T * d);
+      scalars = 5 * T * d + 2 * T * T;
+      break;
+    case DecodeMode::constant_memory:  // h_l(t) recomputed recursively: binomial(T + L, L) evaluations per token
+      ops = n * std::exp(std::lgamma(T + L + 1) - std::lgamma(T + 1) - std::lgamma(L + 1)) * (token + 2 * d);
+      scalars = L * (6 * d + 2 * double(model.heads));
+      break;
+  }
+  const std::string mode_name = mode == DecodeMode::kv_cached        ? "kv_cached"
+                                : mode == DecodeMode::full_recompute ? "full_recompute"
+                                                                     : "constant_memory";
+  const std::string what = "generating n_new " + std::to_string(n_new) + " tokens after a prompt of " +
+                           std::to_string(prompt_len) + " (" + mode_name + ", vocab " +
+                           std::to_string(model.vocab) + ", d_model " + std::to_string(model.d_model) + ", layers " +
+                           std::to_string(model.layers) + ")";
+  require_memory(fn, scalars * sizeof(S) + T * sizeof(std::int32_t), what);
+  require_work(fn, ops, what);
+}
+
+}  // namespace
+
 template <class S>
 GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int32_t> prompt, Index n_new,
                           DecodeMode mode, std::uint64_t sample_seed) {
@@ -394,6 +440,7 @@ GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int3
     require(prompt[i] >= 0 && prompt[i] < model.vocab, fn,
             "prompt[" + std::to_string(i) + "] = " + std::to_string(prompt[i]) + " is outside [0, " +
                 std::to_string(model.vocab) + ")");
+  require_generation_budget<S>(fn, model, static_cast<Index>(prompt.size()), n_new, mode);
   std::vector<std::int32_t> tokens(prompt.begin(), prompt.end());
   switch (mode) {
     case DecodeMode::full_recompute: return generate_full_recompute(model, tokens, n_new, sample_seed);

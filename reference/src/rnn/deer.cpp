@@ -5,6 +5,7 @@
 
 #include "seqref/ref/rnn/deer.hpp"
 
+#include "seqref/core/limits.hpp"
 #include "seqref/core/oracle.hpp"
 #include "seqref/core/validate.hpp"
 
@@ -162,6 +163,11 @@ void check_deer_options(std::string_view fn, Index T, Index d, double tolerance,
   require(std::isfinite(tolerance) && tolerance >= 0, fn,
           "tolerance must be finite and >= 0 (0: default); got " + std::to_string(tolerance));
   require(max_sweeps >= 0, fn, "max_sweeps must be >= 0 (0: T); got " + std::to_string(max_sweeps));
+  // each sweep evaluates the cell (T d^2) and scans T d x d transitions (T d^3 for the dense products)
+  const double sweeps = max_sweeps > 0 ? double(max_sweeps) : double(T);
+  require_work(fn, (sweeps + 1) * double(T) * (double(d) * d * d + 2.0 * d * d),
+               "max_sweeps " + std::to_string(max_sweeps) + " for [T, d] = [" + std::to_string(T) + ", " +
+                   std::to_string(d) + "]");
   require(damping > 0 && damping <= 1, fn, "damping must lie in (0, 1]; got " + std::to_string(damping));
   if (!initial_guess.empty())
     require_size_finite<S>(fn, initial_guess, static_cast<std::size_t>(T * d), "initial_guess",

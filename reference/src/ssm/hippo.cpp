@@ -6,6 +6,7 @@
 #include "seqref/ref/ssm/hippo.hpp"
 #include "seqref/ref/scan/linear_recurrence.hpp"
 
+#include "seqref/core/limits.hpp"
 #include "seqref/core/validate.hpp"
 
 #include <Eigen/LU>
@@ -211,6 +212,7 @@ ContinuousSystem<S> hippo_transition(HippoMeasure measure, Index N, HippoConvent
   using std::isfinite;
   require(N >= 1, fn, "N must be >= 1; got " + std::to_string(N));
   require(static_cast<bool>(isfinite(window)) && window > S(0), fn, "window must be finite and > 0");
+  require_memory(fn, 2.0 * double(N) * double(N) * sizeof(S), "an N x N transition with N = " + std::to_string(N));
   switch (measure) {
     case HippoMeasure::legs: {
       if (convention == HippoConvention::lmu) undefined_pair(fn, measure, convention);
@@ -307,6 +309,7 @@ std::vector<S> hippo_basis(HippoMeasure measure, HippoConvention convention, Ind
   using std::sqrt;
   require(N >= 1, fn, "N must be >= 1; got " + std::to_string(N));
   require(static_cast<bool>(isfinite(s)) && s >= S(-1) && s <= S(1), fn, "s must lie in [-1, 1]");
+  require_memory(fn, 2.0 * double(N) * sizeof(S), "a basis of N = " + std::to_string(N) + " functions");
   std::vector<S> psi(static_cast<std::size_t>(N));
   const bool legendre = measure == HippoMeasure::legt || measure == HippoMeasure::legs;
   if (legendre) {
@@ -426,6 +429,9 @@ Matrix<S> legs_online(const ContinuousSystem<S>& sys, std::span<const S> u, S dt
               std::to_string(sys.B.cols()));
   check_legs_args(fn, u, dt);
   const Index L = static_cast<Index>(u.size());
+  const std::string what = "states [L, N] = [" + std::to_string(L) + ", " + std::to_string(N) + "]";
+  require_memory(fn, (double(L) * N + 4.0 * double(N) * N) * sizeof(S), what);
+  require_work(fn, double(L) * 4.0 * double(N) * N * N, what);  // an N x N inverse per step (implicit schemes)
   const Matrix<S> I = Matrix<S>::Identity(N, N);
   Matrix<S> X(L, N);
   // x_1 = −A⁻¹ B u_0: the exact solution on [0, ε] (constant input)
@@ -456,6 +462,9 @@ Matrix<S> legs_online_fast(Index N, S b_scale, std::span<const S> u, LegsScheme 
   require(static_cast<bool>(isfinite(b_scale)), fn, "b_scale must be finite");
   check_legs_args(fn, u, S(1));
   const Index L = static_cast<Index>(u.size());
+  const std::string what = "states [L, N] = [" + std::to_string(L) + ", " + std::to_string(N) + "]";
+  require_memory(fn, (double(L) * N + 4.0 * double(N)) * sizeof(S), what);
+  require_work(fn, 10.0 * double(L) * N, what);
   std::vector<S> B(static_cast<std::size_t>(N)), x(static_cast<std::size_t>(N), S(0));
   for (Index n = 0; n < N; ++n) B[static_cast<std::size_t>(n)] = b_scale * sqrt(S(2 * n + 1));
   Matrix<S> X(L, N);

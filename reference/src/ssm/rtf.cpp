@@ -4,6 +4,7 @@
 
 #include "seqref/ref/ssm/rtf.hpp"
 
+#include "seqref/core/limits.hpp"
 #include "seqref/core/validate.hpp"
 #include "seqref/ref/ssm/fourier.hpp"
 
@@ -67,6 +68,10 @@ std::vector<S> rtf_kernel(const std::vector<S>& a, const std::vector<S>& b, Inde
   check_coefficients(a, b, fn);
   require(L >= 1, fn, "L must be >= 1; got " + std::to_string(L));
   const Index N = static_cast<Index>(a.size());
+  // three transforms of length L: O(L log L) for a power of 2, the O(L^2) DFT otherwise
+  const double l = double(L), per = (L & (L - 1)) == 0 ? 10.0 * std::log2(l + 1) : 8.0 * l;
+  require_memory(fn, 4.0 * l * sizeof(Complex<S>), "a kernel of length L = " + std::to_string(L));
+  require_work(fn, 3.0 * l * per + double(N), "a kernel of length L = " + std::to_string(L));
   // Coefficient sequences of the two polynomials, zero-padded to L (folded modulo L when N + 1 > L: evaluation at
   // the L-th roots of unity only sees the exponents modulo L).
   std::vector<Complex<S>> den(static_cast<std::size_t>(L), Complex<S>(S(0), S(0))), num = den;
@@ -147,6 +152,10 @@ std::vector<S> dense_kernel(const SisoSystem<S>& sys, Index L) {
   constexpr std::string_view fn = "seqref::ref::dense_kernel";
   check_system(sys, fn);
   require(L >= 1, fn, "L must be >= 1; got " + std::to_string(L));
+  const double n = double(sys.A.rows());
+  require_memory(fn, double(L) * sizeof(S), "a kernel of length L = " + std::to_string(L));
+  require_work(fn, double(L) * 2 * n * n, "a kernel of length L = " + std::to_string(L) + " (N = " +
+                                              std::to_string(sys.A.rows()) + ")");
   std::vector<S> h(static_cast<std::size_t>(L));
   Matrix<S> v = sys.B;  // Ā^k B̄
   for (Index k = 0; k < L; ++k) {

@@ -5,6 +5,8 @@
 
 #include "seqref/ref/ssm/s4.hpp"
 
+#include "seqref/core/limits.hpp"
+
 #include "seqref/core/validate.hpp"
 #include "seqref/ref/ssm/hippo.hpp"
 
@@ -52,6 +54,13 @@ void require_finite_vector(const std::vector<T>& v, std::string_view fn, const c
     if (!finite(v[i])) invalid_argument(fn, std::string(name) + " has a non-finite entry at " + std::to_string(i));
 }
 
+/// The cost of one operation in units of a double operation: 50-digit Oracle arithmetic is ~300x slower, and the
+/// work budget is a time budget.
+template <class S>
+constexpr double op_cost() {
+  return std::is_same_v<S, Oracle> ? 300.0 : 1.0;
+}
+
 /// A: N x N, B: N x 1, C: 1 x N, N >= 1, all finite.
 template <class S>
 void check_system(std::string_view fn, const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C) {
@@ -62,6 +71,10 @@ void check_system(std::string_view fn, const Matrix<S>& A, const Matrix<S>& B, c
   require_finite_matrix(A, fn, "A");
   require_finite_matrix(B, fn, "B");
   require_finite_matrix(C, fn, "C");
+  // every user discretizes or diagonalizes A: O(N^3) work on a few N x N (complex) matrices
+  const double n = double(N);
+  require_memory(fn, 8 * n * n * sizeof(Complex<S>), "an N x N system with N = " + std::to_string(N));
+  require_work(fn, 30 * n * n * n * op_cost<S>(), "an N x N system with N = " + std::to_string(N));
 }
 
 template <class S>
@@ -71,6 +84,14 @@ void check_step(std::string_view fn, const S& dt) {
 
 void check_length(std::string_view fn, Index L) {
   require(L >= 1, fn, "L must be >= 1; got " + std::to_string(L));
+}
+
+/// A kernel of length L costing `per_step` operations per entry (N, N^2, …): refused when over the budget.
+template <class S>
+void require_kernel_budget(std::string_view fn, Index L, double per_step) {
+  const std::string what = "a kernel of length L = " + std::to_string(L);
+  require_memory(fn, 4.0 * double(L) * sizeof(Complex<S>), what);
+  require_work(fn, double(L) * per_step * op_cost<S>(), what);
 }
 
 template <class S>
@@ -187,6 +208,7 @@ std::vector<S> krylov_kernel(const Matrix<S>& A, const Matrix<S>& B, const Matri
   check_system(fn, A, B, C);
   check_step(fn, dt);
   check_length(fn, L);
+  require_kernel_budget<S>(fn, L, 2.0 * double(A.rows()) * double(A.rows()));  // one N x N matvec per entry
   const DiscreteSystem<S> d = discretize(A, B, dt, method);
   std::vector<S> K(static_cast<std::size_t>(L));
   Matrix<S> x = d.B;  // x = Ā^j B̄
@@ -223,6 +245,8 @@ CVector<S> cauchy_kernel(const CVector<S>& w, const CVector<S>& lambda, const CV
   check_same_length<S>(fn, {{"w", &w}, {"lambda", &lambda}});
   require(!z.empty(), fn, "z must hold >= 1 node; got 0");
   require_finite_vector(z, fn, "z");
+  require_work(fn, 8.0 * double(w.size()) * double(z.size()),
+               std::to_string(w.size()) + " poles at " + std::to_string(z.size()) + " nodes");
   CVector<S> out(z.size());
   for (std::size_t k = 0; k < z.size(); ++k) {
     Complex<S> sum(0, 0);
@@ -238,6 +262,9 @@ template <class S>
 Nplr<S> legs_nplr(Index N) {
   constexpr std::string_view fn = "seqref::ref::legs_nplr";
   require(N >= 1, fn, "N must be >= 1; got " + std::to_string(N));
+  // the symmetric eigenproblem of a 2N x 2N matrix
+  require_memory(fn, 6.0 * (2.0 * N) * (2.0 * N) * sizeof(S), "legs_nplr with N = " + std::to_string(N));
+  require_work(fn, 10.0 * std::pow(2.0 * double(N), 3), "legs_nplr with N = " + std::to_string(N));
   using std::sqrt;
   const ContinuousSystem<S> legs = hippo_transition<S>(HippoMeasure::legs, N, HippoConvention::paper);
   // P_n = √(n + ½): A + P Pᵀ = −½ I + S with S skew-symmetric.
@@ -310,6 +337,8 @@ DplrKernelParams<S> dplr_kernel_params(const Matrix<S>& A, const Matrix<S>& B, c
   check_step(fn, dt);
   check_length(fn, L);
   const Index N = A.rows();
+  require_work(fn, 2 * std::log2(double(L) + 1) * double(N) * double(N) * double(N),
+               "A^L by repeated squaring with L = " + std::to_string(L) + ", N = " + std::to_string(N));
   require(static_cast<Index>(nplr.Lambda.size()) == N && nplr.V.rows() == N && nplr.V.cols() == N &&
               static_cast<Index>(nplr.P.size()) == N && static_cast<Index>(nplr.Q.size()) == N,
           fn, "nplr must be of size N = " + std::to_string(N) + "; got Lambda " + std::to_string(nplr.Lambda.size()) +
@@ -385,6 +414,8 @@ CVector<S> s4_kernel_spectrum(const DplrKernelParams<S>& params, Index L) {
   constexpr std::string_view fn = "seqref::ref::s4_kernel_spectrum";
   check_params(fn, params);
   check_length(fn, L);
+  // the Woodbury/Cauchy sum over N modes at L nodes, then the inverse DFT (O(L^2) unless L is a power of 2)
+  require_kernel_budget<S>(fn, L, 8.0 * double(params.B.size()) + (is_pow2(L) ? 0.0 : 8.0 * double(L)));
   CVector<S> nodes;
   std::vector<Index> at;
   for (Index k = 0; k < L; ++k)
@@ -420,6 +451,7 @@ std::vector<S> eigendecomposition_kernel(const Matrix<S>& A, const Matrix<S>& B,
   check_step(fn, dt);
   check_length(fn, L);
   const Index N = A.rows();
+  require_kernel_budget<S>(fn, L, 8.0 * double(N));  // the Vandermonde sum
   using Dense = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
   using CDense = Eigen::Matrix<Complex<S>, Eigen::Dynamic, Eigen::Dynamic>;
   Eigen::EigenSolver<Dense> es{Dense(A)};  // A = W D W^{-1}
@@ -444,6 +476,7 @@ template <class S>
 CVector<S> s4d_eigenvalues(S4dInit init, Index N) {
   constexpr std::string_view fn = "seqref::ref::s4d_eigenvalues";
   require(N >= 1, fn, "N must be >= 1; got " + std::to_string(N));
+  require_memory(fn, double(N) * sizeof(Complex<S>), "N = " + std::to_string(N) + " eigenvalues");
   const S pi = boost::math::constants::pi<S>();
   CVector<S> lambda(static_cast<std::size_t>(N));
   for (Index n = 0; n < N; ++n) {
@@ -463,6 +496,7 @@ std::vector<S> vandermonde_kernel(const CVector<S>& w, const CVector<S>& z, Inde
   constexpr std::string_view fn = "seqref::ref::vandermonde_kernel";
   check_same_length<S>(fn, {{"w", &w}, {"z", &z}});
   check_length(fn, L);
+  require_kernel_budget<S>(fn, L, 8.0 * double(w.size()));
   std::vector<S> K(static_cast<std::size_t>(L), S(0));
   for (std::size_t n = 0; n < w.size(); ++n) {
     Complex<S> term = w[n];  // w_n z_n^j
@@ -480,6 +514,7 @@ std::vector<S> s4d_kernel(const CVector<S>& Lambda, const CVector<S>& B, const C
   check_same_length<S>(fn, {{"Lambda", &Lambda}, {"B", &B}, {"C", &C}});
   check_step(fn, dt);
   check_length(fn, L);
+  require_kernel_budget<S>(fn, L, 8.0 * double(Lambda.size()));
   CVector<S> w(Lambda.size()), z(Lambda.size());
   for (std::size_t n = 0; n < Lambda.size(); ++n) {
     require(!(Lambda[n].real() == S(0) && Lambda[n].imag() == S(0)), fn,

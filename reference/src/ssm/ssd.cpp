@@ -7,6 +7,8 @@
 
 #include "seqref/ref/scan/linear_recurrence.hpp"
 
+#include "seqref/core/limits.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -102,6 +104,8 @@ template <class S>
 Matrix<S> segsum_naive(std::span<const S> a) {
   check_a(a, "seqref::ref::segsum_naive");
   const Index T = static_cast<Index>(a.size());
+  require_memory("seqref::ref::segsum_naive", double(T) * double(T) * sizeof(S),
+                 "a [T, T] segsum with T = " + std::to_string(T));
   std::vector<S> cs(a.size());
   S run = S(0);
   for (Index i = 0; i < T; ++i) cs[static_cast<std::size_t>(i)] = run += a[static_cast<std::size_t>(i)];
@@ -117,6 +121,9 @@ template <class S>
 Matrix<S> segsum_stable(std::span<const S> a) {
   check_a(a, "seqref::ref::segsum_stable");
   const Index T = static_cast<Index>(a.size());
+  require_memory("seqref::ref::segsum_stable", double(T) * double(T) * sizeof(S),
+                 "a [T, T] segsum with T = " + std::to_string(T));
+  require_work("seqref::ref::segsum_stable", double(T) * double(T), "a [T, T] segsum with T = " + std::to_string(T));
   Matrix<S> out(T, T);
   for (Index i = 0; i < T; ++i)
     for (Index j = 0; j < T; ++j)
@@ -132,6 +139,11 @@ void ssd_quadratic(const SsdProblem<S>& pr, std::span<S> Y, std::span<S> h_final
   detail::check_ssd<S>("seqref::ref::ssd_quadratic", pr, Y, h_final);
   using std::exp;
   const SsdShape& sh = pr.shape;
+  // [T, T] scores per (batch, head), each an N-term dot product and a P-term update
+  const double len = double(sh.len), bh = double(sh.batch) * double(sh.heads);
+  require_memory("seqref::ref::ssd_quadratic", 2 * len * len * sizeof(S), "the quadratic form for " + sh.to_string());
+  require_work("seqref::ref::ssd_quadratic", bh * len * len * (double(sh.dstate) + double(sh.headdim)),
+               "the quadratic form for " + sh.to_string());
   const Layout L{sh};
   const Index T = sh.len, P = sh.headdim, N = sh.dstate;
   std::vector<S> H(static_cast<std::size_t>(P * N));

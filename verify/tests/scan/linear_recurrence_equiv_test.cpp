@@ -86,6 +86,10 @@ TEST(ScanCpu, BadInputIsRejectedLikeTheReference) {
   EXPECT_THROW(cpu::linear_recurrence({Transition::diagonal, 2, 3, 1, J, nan, {}}, x), std::invalid_argument);
   EXPECT_THROW(cpu::linear_recurrence({Transition::diagonal, 2, 3, 1, J, b, {}}, x, {}, ScanSchedule{-1, 0}),
                std::invalid_argument);
+  // an explicit thread count past the budget (an OpenMP team of 10^6 threads exhausted the process), or negative
+  for (int threads : {1000000, -1})
+    EXPECT_THROW(cpu::linear_recurrence({Transition::diagonal, 2, 3, 1, J, b, {}}, x, {}, ScanSchedule{0, threads}),
+                 std::invalid_argument);
   try {
     cpu::linear_recurrence({Transition::dense, 1, 3, 2, J, b, {}}, x);
   } catch (const std::invalid_argument& e) {

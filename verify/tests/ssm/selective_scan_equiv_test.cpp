@@ -141,7 +141,9 @@ TEST(SelectiveScanCpu, BadInputIsRejectedLikeTheReference) {
   };
   const std::vector<float> y(30), h(24);
   Arrays<float> a(good);
-  expect_message(a, y, h, {-1, 0}, "schedule.chunk and schedule.threads must be >= 0");
+  expect_message(a, y, h, {-1, 0}, "schedule.chunk must be >= 0");
+  expect_message(a, y, h, {0, 1000000}, "threads must be 0 (default) or in [1, ");  // the thread budget
+  expect_message(a, y, h, {0, -1}, "threads must be 0 (default) or in [1, ");
   a.C.pop_back();
   expect_message(a, y, h, {}, "C must have shape [batch, len, dstate]");
   a = Arrays<float>(good);

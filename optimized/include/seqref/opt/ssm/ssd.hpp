@@ -16,6 +16,7 @@
 /// ssd_chunk_decays exposes exactly the exponents a kernel uses for one chunk, for tests.
 
 #include "seqref/core/contract.hpp"
+#include "seqref/core/limits.hpp"
 #include "seqref/core/tensor.hpp"
 #include "seqref/opt/backend.hpp"
 #include "seqref/opt/scan/linear_recurrence.hpp"
@@ -50,7 +51,8 @@ namespace detail {
 template <class S>
 void check_ssd_options(std::string_view fn, const SsdOptions& o) {
   require(o.chunk >= 0, fn, "options.chunk must be >= 0 (0: default); got " + std::to_string(o.chunk));
-  require(o.scan.chunk >= 0 && o.scan.threads >= 0, fn, "options.scan.chunk and options.scan.threads must be >= 0");
+  require(o.scan.chunk >= 0, fn, "options.scan.chunk must be >= 0; got " + std::to_string(o.scan.chunk));
+  require_threads(fn, o.scan.threads);
 }
 
 /// ssd_chunk_decays's problem, checked by every backend before any memory is touched: q in [1, max_q]; a [q];
