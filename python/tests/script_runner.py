@@ -6,7 +6,26 @@
 
 Every test runs even after a failure; each failure prints its traceback; the exit status is 1 if any failed.
 """
+import time
 import traceback
+
+
+def expect_error(exc_type, fn, *args, must_mention=(), seconds=None, **kwargs):
+    """Call fn and require exc_type, raised within `seconds` if given (a refusal, not a run until killed); the
+    message must contain every string in must_mention. Returns the message."""
+    t0 = time.time()
+    try:
+        fn(*args, **kwargs)
+    except exc_type as e:
+        message = str(e)
+        for word in must_mention:
+            assert word in message, f"message {message!r} does not mention {word!r}"
+        if seconds is not None:
+            assert time.time() - t0 < seconds, f"refused only after {time.time() - t0:.1f} s: {message}"
+        return message
+    except Exception as e:  # the wrong exception type
+        raise AssertionError(f"expected {exc_type.__name__}, got {type(e).__name__}: {e}") from e
+    raise AssertionError(f"{getattr(fn, '__name__', fn)} did not raise {exc_type.__name__}")
 
 
 def run(namespace):

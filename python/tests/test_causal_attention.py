@@ -12,6 +12,8 @@ import sys
 
 import numpy as np
 
+from script_runner import expect_error
+
 try:
     import seqref
 except ImportError as e:  # pragma: no cover - a configuration error, not a test failure
@@ -75,20 +77,6 @@ def constant_memory_evaluations(layer, t):
             nxt.append(1 + prefix)
         e = nxt
     return e[t]
-
-
-def expect_error(exc_type, fn, *args, must_mention=(), **kwargs):
-    """Call fn and require exc_type; the message must contain every string in must_mention."""
-    try:
-        fn(*args, **kwargs)
-    except exc_type as e:
-        message = str(e)
-        for word in must_mention:
-            assert word in message, f"message {message!r} does not mention {word!r}"
-        return message
-    except Exception as e:  # the wrong exception type
-        raise AssertionError(f"expected {exc_type.__name__}, got {type(e).__name__}: {e}") from e
-    raise AssertionError(f"expected {exc_type.__name__}, nothing was raised")
 
 
 def all_forms():

@@ -6,20 +6,14 @@ import time
 
 import numpy as np
 
+from script_runner import expect_error
+
 import seqref
 
 
 def expect(exc, fn, *args, must_mention=(), seconds=10.0, **kwargs):
-    t0 = time.time()
-    try:
-        fn(*args, **kwargs)
-    except exc as e:
-        msg = str(e)
-        for needle in must_mention:
-            assert needle in msg, f"{needle!r} not in message: {msg}"
-        assert time.time() - t0 < seconds, f"refused only after {time.time() - t0:.1f} s: {msg}"
-        return msg
-    raise AssertionError(f"{getattr(fn, '__name__', fn)} did not raise {exc}")
+    """A refusal within `seconds` (script_runner.expect_error)."""
+    return expect_error(exc, fn, *args, must_mention=must_mention, seconds=seconds, **kwargs)
 
 
 # ---- u's column count was never checked: rows x d entries were copied from a T x m result -------------------------
