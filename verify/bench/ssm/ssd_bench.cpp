@@ -1,4 +1,4 @@
-// Benchmarks for ssm/ssd (Mamba-2 SSD, arXiv 2405.21060): the selective-scan shape adapted to SSD —
+// Benchmarks for ssm/ssd (Mamba-2 SSD, arXiv 2405.21060): the selective-scan bench shape adapted to SSD —
 // batch 8, heads 24, headdim P = 64 (1536 channels), dstate N in {16, 64}, one B/C group, T in {2048, 16384} —
 // for the cpu chunked kernel (f32, Q = 64), and the f32 reference chunked form at a small T (1 batch, T = 512) beside
 // the cpu kernel at the same small shape, with all threads and with one (the one-thread ratio is the per-core

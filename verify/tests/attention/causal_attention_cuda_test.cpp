@@ -11,7 +11,7 @@
 namespace seqref::verify::attention {
 namespace {
 
-TEST(CausalAttentionCuda, IssueSizesFp32AndBf16) {
+TEST(CausalAttentionCuda, TileBoundaryAndLongSequencesFp32AndBf16) {
   SEQREF_REQUIRE_CUDA();
   for (Index T : {1, 2, 63, 64, 65, 1000, 4096})
     for (Index d : {16, 64, 128})

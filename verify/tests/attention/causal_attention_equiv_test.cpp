@@ -40,8 +40,8 @@ RC_GTEST_PROP(CausalAttentionCpu, DoubleMatchesOracleRelativeToReference, ()) {
   RC_ASSERT(m.verdict.pass);
 }
 
-TEST(CausalAttentionCpu, IssueSizes) {
-  // The sizes the issue names, each against the double reference: T in {1, 2, 63, 64, 65, 1000, 4096},
+TEST(CausalAttentionCpu, TileBoundaryAndLongSequences) {
+  // Around the 64-row tile and past it, each against the double reference: T in {1, 2, 63, 64, 65, 1000, 4096},
   // d in {16, 64, 128}, several heads. (T = 4096 only at d = 64 with 2 heads: the double reference costs O(T²d).)
   for (Index T : {1, 2, 63, 64, 65, 1000})
     for (Index d : {16, 64, 128}) {

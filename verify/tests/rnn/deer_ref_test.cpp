@@ -1,5 +1,5 @@
 // Tiers 1-2 for rnn/deer: the reference against hand values, finite-difference Jacobians at Oracle precision, and
-// the Oracle sequential solve; the properties of the issue (fixed point = sequential, exact prefix, affine cell in
+// the Oracle sequential solve; the properties METHODS.md lists (fixed point = sequential, exact prefix, affine cell in
 // one sweep, quadratic Newton, every sweep a scan, bad input and divergence reported).
 
 #include "verify/tests/rnn/deer_properties.hpp"

@@ -104,8 +104,8 @@ Measured cpu_vs_oracle(Transition kind, Index batch, Index len, Index dim, doubl
   const auto exact = oracle_solution(p);
   const auto E = error_model(p);
   const auto view = p.view<S>(J, b, x0);
-  std::vector<S> xr(exact.size()), xo(exact.size(), std::numeric_limits<S>::quiet_NaN());
-  std::vector<S> xf(static_cast<std::size_t>(batch * dim), std::numeric_limits<S>::quiet_NaN());
+  std::vector<S> xr(exact.size()), xo = poisoned<S>(exact.size());
+  std::vector<S> xf = poisoned<S>(static_cast<std::size_t>(batch * dim));
   ref::linear_recurrence<S>(view, xr);
   const Index used = cpu::linear_recurrence(view, xo, xf, ScanSchedule{chunk, threads});
   bool final_is_last = true;
@@ -129,8 +129,8 @@ Measured cuda_vs_oracle(Transition kind, Index batch, Index len, Index dim, doub
   const auto exact = oracle_solution(p);
   const auto E = error_model(p);
   const auto view = p.view<float>(J, b, x0);
-  std::vector<float> xr(exact.size()), xo(exact.size(), std::numeric_limits<float>::quiet_NaN());
-  std::vector<float> xf(static_cast<std::size_t>(batch * dim), std::numeric_limits<float>::quiet_NaN());
+  std::vector<float> xr(exact.size()), xo = poisoned<float>(exact.size());
+  std::vector<float> xf = poisoned<float>(static_cast<std::size_t>(batch * dim));
   ref::linear_recurrence<float>(view, xr);
   cuda::linear_recurrence(view, xo, xf);
   bool final_is_last = true;

@@ -160,7 +160,7 @@ template <class S>
 Measured cpu_causal_conv_vs_oracle(Index channels, Index L, std::uint64_t seed) {
   const auto k = decaying_kernel<S>(channels, L, seed * 2 + 1);
   const auto u = normal_signal<S>(channels, L, seed * 2 + 2);
-  std::vector<S> y(k.size(), std::numeric_limits<S>::quiet_NaN());  // poisoned: an unwritten entry fails
+  auto y = poisoned<S>(k.size());  // an unwritten entry fails
   cpu::causal_conv(k, u, y, channels, L);
   return judge_conv(k, u, y, channels, L, Backend::cpu, describe_conv<S>("cpu", channels, L, seed));
 }
@@ -181,7 +181,7 @@ Measured cuda_causal_conv_vs_oracle(Index channels, Index L, std::uint64_t seed)
 #ifdef SEQREF_HAS_CUDA
   const auto k = decaying_kernel<float>(channels, L, seed * 2 + 1);
   const auto u = normal_signal<float>(channels, L, seed * 2 + 2);
-  std::vector<float> y(k.size(), std::numeric_limits<float>::quiet_NaN());
+  auto y = poisoned<float>(k.size());
   cuda::causal_conv(k, u, y, channels, L);
   return judge_conv(k, u, y, channels, L, Backend::cuda, describe_conv<float>("cuda", channels, L, seed));
 #else

@@ -50,7 +50,7 @@ TEST(RtfCpu, FirChannelsReturnTheirNumerators) {
   // a = 0 on every channel: kernel[c] = b_c followed by zeros (channel pairs share one inverse transform; the
   // imaginary-part channel must not leak into the real-part one).
   const Index channels = 3, N = 4, L = 16;
-  std::vector<double> a(channels * N, 0.0), b(channels * N), k(channels * L, std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> a(channels * N, 0.0), b(channels * N), k = verify::poisoned<double>(channels * L);
   for (Index i = 0; i < channels * N; ++i) b[i] = double(i + 1);
   cpu::rtf_kernel(a, b, k, channels, N, L);
   for (Index c = 0; c < channels; ++c)

@@ -288,7 +288,7 @@ Measured cpu_vs_oracle(Index channels, Index N, Index L, double rho, std::uint64
   const auto cs = channel_coefficients<S>(channels, N, rho, seed);
   std::vector<S> a, b;
   flatten(cs, a, b);
-  std::vector<S> out(static_cast<std::size_t>(channels * L), std::numeric_limits<S>::quiet_NaN());
+  auto out = poisoned<S>(static_cast<std::size_t>(channels * L));
   cpu::rtf_kernel(a, b, out, channels, N, L);
   return judge_kernels(cs, out, L, Backend::cpu,
                        describe(std::is_same_v<S, float> ? "cpu f32" : "cpu f64", N, L, rho, seed, channels));
@@ -299,7 +299,7 @@ Measured cuda_vs_oracle(Index channels, Index N, Index L, double rho, std::uint6
   const auto cs = channel_coefficients<float>(channels, N, rho, seed);
   std::vector<float> a, b;
   flatten(cs, a, b);
-  std::vector<float> out(static_cast<std::size_t>(channels * L), std::numeric_limits<float>::quiet_NaN());
+  auto out = poisoned<float>(static_cast<std::size_t>(channels * L));
   cuda::rtf_kernel(a, b, out, channels, N, L);
   return judge_kernels(cs, out, L, Backend::cuda, describe("cuda f32", N, L, rho, seed, channels));
 #else

@@ -26,7 +26,7 @@ void expect_pass(const Measured& m) {
   EXPECT_TRUE(m.verdict.pass) << m.detail;
 }
 
-TEST(S4Cpu, CauchyIssueSizes) {
+TEST(S4Cpu, CauchyAroundTileAndTaskBlock) {
   // node counts around the 64-node register tile and the 1024-node task block, N = 1 and around 64
   for (Index nodes : {1, 63, 64, 65, 1023, 1025, 4096})
     for (Index N : {1, 17, 64}) expect_pass(cpu_cauchy_vs_oracle<float>(3, N, nodes, 1000 + nodes + N));
@@ -43,7 +43,7 @@ RC_GTEST_PROP(S4Cpu, CauchyFloatMatchesOracle, ()) {
   RC_ASSERT(m.verdict.pass);
 }
 
-TEST(S4Cpu, VandermondeIssueSizes) {
+TEST(S4Cpu, VandermondeAroundTileAndLong) {
   for (auto init : {ref::S4dInit::lin, ref::S4dInit::inv, ref::S4dInit::real})
     for (Index L : {1, 63, 64, 65, 1000, 4096}) expect_pass(cpu_vandermonde_vs_oracle<float>(3, 32, L, 3000 + L, init));
   for (Index L : {1, 65, 200}) expect_pass(cpu_vandermonde_vs_oracle<double>(2, 8, L, 4000 + L));

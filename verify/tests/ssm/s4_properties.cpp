@@ -247,8 +247,7 @@ Measured cpu_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64_
   using O = Truth<S>;
   const auto in = cauchy_inputs(channels, N, nodes, seed);
   const auto w = cast<S>(in.w), lambda = cast<S>(in.lambda), z = cast<S>(in.z);  // the problem, rounded to S
-  CVector<S> out(static_cast<std::size_t>(channels * nodes),
-                 Complex<S>(std::numeric_limits<S>::quiet_NaN(), std::numeric_limits<S>::quiet_NaN()));
+  auto out = poisoned<Complex<S>>(static_cast<std::size_t>(channels * nodes));
   cpu::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
   CVector<O> oracle;
   CVector<S> reference;
@@ -297,7 +296,7 @@ Measured cpu_vandermonde_vs_oracle(Index channels, Index N, Index L, std::uint64
   CVector<double> wd, zd;
   vandermonde_inputs(channels, N, seed, init, wd, zd);
   const auto w = cast<S>(wd), z = cast<S>(zd);
-  std::vector<S> out(static_cast<std::size_t>(channels * L), std::numeric_limits<S>::quiet_NaN());
+  auto out = poisoned<S>(static_cast<std::size_t>(channels * L));
   cpu::vandermonde_kernel(w, z, out, channels, N, L);
   std::vector<O> oracle;
   std::vector<S> reference;
@@ -336,7 +335,7 @@ Measured cpu_s4_vs_oracle(Index channels, Index N, Index L, std::uint64_t seed) 
     Ct.insert(Ct.end(), p.Ctilde.begin(), p.Ctilde.end());
     dt.push_back(p.dt);
   }
-  std::vector<S> out(static_cast<std::size_t>(channels * L), std::numeric_limits<S>::quiet_NaN());
+  auto out = poisoned<S>(static_cast<std::size_t>(channels * L));
   cpu::s4_kernel_dplr(Lambda, P, Q, B, Ct, dt, out, channels, N, L);
   std::vector<O> oracle;
   std::vector<S> reference;
@@ -358,8 +357,7 @@ template Measured cpu_s4_vs_oracle<double>(Index, Index, Index, std::uint64_t);
 Measured cuda_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64_t seed) {
   const auto in = cauchy_inputs(channels, N, nodes, seed);
   const auto w = cast<float>(in.w), lambda = cast<float>(in.lambda), z = cast<float>(in.z);
-  CVector<float> out(static_cast<std::size_t>(channels * nodes),
-                     Complex<float>(std::numeric_limits<float>::quiet_NaN(), 0.0f));
+  auto out = poisoned<Complex<float>>(static_cast<std::size_t>(channels * nodes));
   cuda::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
   CVector<double> oracle;
   CVector<float> reference;
@@ -379,7 +377,7 @@ Measured cuda_vandermonde_vs_oracle(Index channels, Index N, Index L, std::uint6
   CVector<double> wd, zd;
   vandermonde_inputs(channels, N, seed, ref::S4dInit::lin, wd, zd);
   const auto w = cast<float>(wd), z = cast<float>(zd);
-  std::vector<float> out(static_cast<std::size_t>(channels * L), std::numeric_limits<float>::quiet_NaN());
+  auto out = poisoned<float>(static_cast<std::size_t>(channels * L));
   cuda::vandermonde_kernel(w, z, out, channels, N, L);
   std::vector<double> oracle;
   std::vector<float> reference;

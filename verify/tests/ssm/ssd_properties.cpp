@@ -59,7 +59,7 @@ std::pair<std::vector<S>, std::vector<S>> outputs(const SsdShape& s) {
 /// Poison: a wrong-size or unwritten output shows as NaN.
 template <class S>
 void poison(std::vector<S>& v) {
-  std::fill(v.begin(), v.end(), std::numeric_limits<S>::quiet_NaN());
+  v = poisoned<S>(v.size());
 }
 
 /// The [T0, T1) time slice of a problem (h0 supplied separately).
