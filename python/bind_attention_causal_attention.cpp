@@ -33,7 +33,6 @@ namespace py = pybind11;
 
 namespace {
 
-
 using Index = seqref::Index;
 
 // ---- argument conversion (python/numpy_convert.hpp) --------------------------------------------------------------
@@ -63,8 +62,8 @@ enum class Dtype { f32, f64 };
 py::array as_tensor_array(const py::handle& obj, const char* fn, const char* name) {
   py::array a = seqref::python::as_array(obj, fn, name);
   if (!a.dtype().is(py::dtype::of<float>()) && !a.dtype().is(py::dtype::of<double>()))
-    value_error(std::string(fn) + ": " + name + " must be float32 or float64; got dtype " + dtype_of(a) +
-                ", shape " + shape_of(a));
+    value_error(std::string(fn) + ": " + name + " must be float32 or float64; got dtype " + dtype_of(a) + ", shape " +
+                shape_of(a));
   if (a.ndim() != 3)
     value_error(std::string(fn) + ": " + name + " must have 3 dimensions (heads, T, dim); got ndim " +
                 std::to_string(a.ndim()) + ", shape " + shape_of(a));
@@ -123,7 +122,8 @@ template <class S>
 struct Inputs {
   seqref::python::CArray<S> q, k, v;
   explicit Inputs(const QKV& a)
-      : q(seqref::python::contiguous<S>(a.q, a.fn, "q")), k(seqref::python::contiguous<S>(a.k, a.fn, "k")),
+      : q(seqref::python::contiguous<S>(a.q, a.fn, "q")),
+        k(seqref::python::contiguous<S>(a.k, a.fn, "k")),
         v(seqref::python::contiguous<S>(a.v, a.fn, "v")) {}
   seqref::ConstTensorView<S> qv() const { return view_of(q); }
   seqref::ConstTensorView<S> kv() const { return view_of(k); }
@@ -226,8 +226,10 @@ seqref::ref::DecodeMode parse_mode(const std::string& mode) {
   if (mode == "kv_cached") return seqref::ref::DecodeMode::kv_cached;
   if (mode == "full_recompute") return seqref::ref::DecodeMode::full_recompute;
   if (mode == "constant_memory") return seqref::ref::DecodeMode::constant_memory;
-  value_error("seqref.ref.TinyDecoder.generate: mode must be \"kv_cached\", \"full_recompute\" or "
-              "\"constant_memory\"; got \"" + mode + "\"");
+  value_error(
+      "seqref.ref.TinyDecoder.generate: mode must be \"kv_cached\", \"full_recompute\" or "
+      "\"constant_memory\"; got \"" +
+      mode + "\"");
 }
 
 py::dict tiny_generate(const seqref::ref::TinyDecoder<double>& model, const py::iterable& prompt, Index n_new,
@@ -332,7 +334,6 @@ py::array cuda_causal_attention(const py::object& q_obj, const py::object& k_obj
   return out;
 }
 
-
 void bind_causal_attention(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def("causal_attention", &ref_causal_attention, py::arg("q"), py::arg("k"), py::arg("v"),
           py::arg("scale") = py::none(),
@@ -386,12 +387,11 @@ Raises ValueError unless vocab, d_model, heads, layers >= 1 and d_model is a mul
       .def_property_readonly("head_dim", &seqref::ref::TinyDecoder<double>::head_dim, "d_model / heads.")
       .def("__repr__",
            [](const seqref::ref::TinyDecoder<double>& d) {
-             return "seqref.ref.TinyDecoder(vocab=" + std::to_string(d.vocab) + ", d_model=" +
-                    std::to_string(d.d_model) + ", heads=" + std::to_string(d.heads) +
+             return "seqref.ref.TinyDecoder(vocab=" + std::to_string(d.vocab) +
+                    ", d_model=" + std::to_string(d.d_model) + ", heads=" + std::to_string(d.heads) +
                     ", layers=" + std::to_string(d.layers) + ")";
            })
-      .def("generate", &tiny_generate, py::arg("prompt"), py::arg("n_new"), py::arg("mode"),
-           py::arg("sample_seed") = 0,
+      .def("generate", &tiny_generate, py::arg("prompt"), py::arg("n_new"), py::arg("mode"), py::arg("sample_seed") = 0,
            R"doc(generate(prompt, n_new, mode, sample_seed=0) -> dict
 
 Generate n_new tokens after prompt (a non-empty sequence of ints in [0, vocab)).
@@ -429,7 +429,6 @@ the bf16-input kernel (fp32 softmax and accumulation). Returns (heads, T, dv) fl
 scale=None means 1/sqrt(d).
 Raises RuntimeError when CUDA is not built or no device is available; ValueError on bad shapes, a dtype other
 than float32, or NaN/Inf input.)doc");
-
 }
 
 const seqref::python::RegisterBinder registered(&bind_causal_attention);

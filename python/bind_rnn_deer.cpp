@@ -51,7 +51,8 @@ struct Sequence {
   CArray<T> u, x0;
   Index len = 0;
   Sequence(const py::object& u_in, const py::object& x0_in, Index d, Index m, const char* fn)
-      : u(convert<T>(u_in, fn, "u", {{"T"}, {"m", m}})), x0(convert_optional<T>(x0_in, fn, "x0", {{"d", d}})),
+      : u(convert<T>(u_in, fn, "u", {{"T"}, {"m", m}})),
+        x0(convert_optional<T>(x0_in, fn, "x0", {{"d", d}})),
         len(u.shape(0)) {}
 };
 
@@ -105,8 +106,8 @@ seqref::TanhCell<T> tanh_cell(const py::object& A_in, const char* fn) {
 
 // Every GRU weight's shape is fixed by Wz [d, m]: W* [d, m], U* [d, d], b* [d].
 seqref::GruCell<double> gru_cell(const py::object& Wz, const py::object& Wr, const py::object& Wh, const py::object& Uz,
-                                 const py::object& Ur, const py::object& Uh, const py::object& bz,
-                                 const py::object& br, const py::object& bh, const char* fn) {
+                                 const py::object& Ur, const py::object& Uh, const py::object& bz, const py::object& br,
+                                 const py::object& bh, const char* fn) {
   seqref::GruCell<double> g;
   const auto wz = convert<double>(Wz, fn, "Wz", {{"d"}, {"m"}});
   const Index d = wz.shape(0), m = wz.shape(1);
@@ -151,10 +152,10 @@ py::array_t<T> sequential_tanh(const py::object& A, const py::object& u_in, cons
   return to_numpy(x, fn, "states", {{"T", in.len}, {"d", cell.dim}});
 }
 
-#define SEQREF_DEER_ARGS                                                                                       \
+#define SEQREF_DEER_ARGS                                                                                      \
   py::arg("A"), py::arg("u"), py::arg("x0") = py::none(), py::arg("method") = "newton", py::arg("tol") = 0.0, \
-      py::arg("max_sweeps") = 0, py::arg("damping") = 1.0, py::arg("initial_guess") = py::none(),             \
-      py::arg("keep_iterates") = false
+                              py::arg("max_sweeps") = 0, py::arg("damping") = 1.0,                            \
+                              py::arg("initial_guess") = py::none(), py::arg("keep_iterates") = false
 
 void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   using namespace seqref;
@@ -196,8 +197,8 @@ void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       },
       py::arg("Wz"), py::arg("Wr"), py::arg("Wh"), py::arg("Uz"), py::arg("Ur"), py::arg("Uh"), py::arg("bz"),
       py::arg("br"), py::arg("bh"), py::arg("u"), py::arg("x0") = py::none(), py::arg("method") = "newton",
-      py::arg("tol") = 0.0, py::arg("max_sweeps") = 0, py::arg("damping") = 1.0,
-      py::arg("initial_guess") = py::none(), py::arg("keep_iterates") = false,
+      py::arg("tol") = 0.0, py::arg("max_sweeps") = 0, py::arg("damping") = 1.0, py::arg("initial_guess") = py::none(),
+      py::arg("keep_iterates") = false,
       "DEER for the GRU cell (z, r gates; h = tanh(Wh u + Uh (r*x) + bh); x' = (1-z) x + z h), float64: W* [d, m], "
       "U* [d, d], b* [d], u [T, m]. fixed_a uses the cell Jacobian at (x=0, u=0). Returns the dict of deer().");
   ref.def(

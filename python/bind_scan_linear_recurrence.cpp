@@ -68,9 +68,8 @@ void bind_scan(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "linear_recurrence",
       [](const py::object& J, const py::object& b, const py::object& x0) {
-        return solve<double>(J, b, x0, "seqref.ref.linear_recurrence", [](const auto& p, auto x, auto xf) {
-          seqref::ref::linear_recurrence<double>(p, x, xf);
-        });
+        return solve<double>(J, b, x0, "seqref.ref.linear_recurrence",
+                             [](const auto& p, auto x, auto xf) { seqref::ref::linear_recurrence<double>(p, x, xf); });
       },
       py::arg("J"), py::arg("b"), py::arg("x0") = py::none(), doc);
   cpu.def(

@@ -68,8 +68,10 @@ py::array cpu_legs(const py::object& u_in, Index N, double b_scale, bool log_wei
   {
     py::gil_scoped_release nogil;
     if constexpr (std::is_same_v<S, float>) {
-      if (cuda) seqref::cuda::hippo_legs_online(uv, sv, {b_scale, log_weight});
-      else seqref::cpu::hippo_legs_online(uv, sv, {b_scale, log_weight});
+      if (cuda)
+        seqref::cuda::hippo_legs_online(uv, sv, {b_scale, log_weight});
+      else
+        seqref::cpu::hippo_legs_online(uv, sv, {b_scale, log_weight});
     } else {
       seqref::cpu::hippo_legs_online(uv, sv, {b_scale, log_weight});
     }
@@ -85,15 +87,17 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         return py::make_tuple(to_numpy(s.A), to_numpy(s.B));
       },
       py::arg("measure"), py::arg("N"), py::arg("convention") = "paper", py::arg("window") = 1.0,
-      "(A, B) of the HiPPO system (float64). measure: legt|legs|fout|fourier; convention: post|paper|lmu|state_spaces.");
+      "(A, B) of the HiPPO system (float64). measure: legt|legs|fout|fourier; convention: "
+      "post|paper|lmu|state_spaces.");
   ref.def(
       "hippo_basis",
       [](const std::string& measure, const std::string& convention, Index N, const py::object& s) {
         constexpr const char* fn = "seqref.ref.hippo_basis";
         const auto sv = vector1d<double>(s, fn, "s");
         seqref::require_extent(fn, "N", N, 1);
-        seqref::require_memory(fn, double(sv.size()) * double(N) * sizeof(double),
-                               "the result [len(s), N] = [" + std::to_string(sv.size()) + ", " + std::to_string(N) + "]");
+        seqref::require_memory(
+            fn, double(sv.size()) * double(N) * sizeof(double),
+            "the result [len(s), N] = [" + std::to_string(sv.size()) + ", " + std::to_string(N) + "]");
         Matrix<double> out(static_cast<Index>(sv.size()), N);
         for (std::size_t i = 0; i < sv.size(); ++i) {
           const auto psi = hippo_basis<double>(measure_of(measure), convention_of(convention), N, sv[i]);
@@ -111,11 +115,17 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         return to_numpy(hippo_reconstruct<double>(measure_of(measure), convention_of(convention), xv, sv));
       },
       py::arg("measure"), py::arg("convention"), py::arg("x"), py::arg("s"));
-  ref.def("legs_matvec", [](const py::object& x) { return to_numpy(legs_matvec<double>(vector1d<double>(x, "seqref.ref.legs_matvec", "x"))); },
-          py::arg("x"), "A x for the LegS A in O(N).");
+  ref.def(
+      "legs_matvec",
+      [](const py::object& x) {
+        return to_numpy(legs_matvec<double>(vector1d<double>(x, "seqref.ref.legs_matvec", "x")));
+      },
+      py::arg("x"), "A x for the LegS A in O(N).");
   ref.def(
       "legs_solve",
-      [](double lambda, const py::object& v) { return to_numpy(legs_solve<double>(lambda, vector1d<double>(v, "seqref.ref.legs_solve", "v"))); },
+      [](double lambda, const py::object& v) {
+        return to_numpy(legs_solve<double>(lambda, vector1d<double>(v, "seqref.ref.legs_solve", "v")));
+      },
       py::arg("lam"), py::arg("v"), "(I - lam A)^{-1} v for the LegS A in O(N) (the post's scalar recurrence).");
   ref.def(
       "legs_online",

@@ -17,8 +17,8 @@
 #include <pybind11/stl.h>
 
 #include <complex>
-#include <optional>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -76,7 +76,8 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
                                                 vector1d<double>(b, "seqref.ref.rtf_kernel", "b"), L));
       },
       py::arg("a"), py::arg("b"), py::arg("L"),
-      "RTF kernel, float64: IDFT_L(DFT_L(b)/DFT_L(1, a)) for G(z) = (b_1 + ... + b_N z^{N-1})/(1 + a_1 z + ... + a_N z^N).");
+      "RTF kernel, float64: IDFT_L(DFT_L(b)/DFT_L(1, a)) for G(z) = (b_1 + ... + b_N z^{N-1})/(1 + a_1 z + ... + a_N "
+      "z^N).");
   ref.def(
       "rtf_recurrence",
       [](const py::object& a, const py::object& b, const py::object& u) {
@@ -127,7 +128,8 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
           return rtf_kernel_batched<float>(a, b, L, fn, [](auto... x) { seqref::cpu::rtf_kernel(x...); });
         return rtf_kernel_batched<double>(a, b, L, fn, [](auto... x) { seqref::cpu::rtf_kernel(x...); });
       },
-      py::arg("a"), py::arg("b"), py::arg("L"), "Batched RTF kernels: a, b [channels, N] -> [channels, L] (dtype of a).");
+      py::arg("a"), py::arg("b"), py::arg("L"),
+      "Batched RTF kernels: a, b [channels, N] -> [channels, L] (dtype of a).");
   cpu.def(
       "causal_conv",
       [](const py::object& k, const py::object& u) -> py::object {
@@ -159,7 +161,8 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         return rtf_kernel_batched<float>(a, b, L, "seqref.cuda.rtf_kernel",
                                          [](auto... x) { seqref::cuda::rtf_kernel(x...); });
       },
-      py::arg("a"), py::arg("b"), py::arg("L"), "Batched RTF kernels on the GPU (float32); RuntimeError without a device.");
+      py::arg("a"), py::arg("b"), py::arg("L"),
+      "Batched RTF kernels on the GPU (float32); RuntimeError without a device.");
   cuda.def(
       "causal_conv",
       [](const py::object& k, const py::object& u) {

@@ -80,7 +80,8 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         double naive = 0, nplr = 0;
         {
           py::gil_scoped_release nogil;
-          const auto oracle = krylov_kernel<Oracle>(A.cast<Oracle>(), B.cast<Oracle>(), C.cast<Oracle>(), Oracle(dt), L);
+          const auto oracle =
+              krylov_kernel<Oracle>(A.cast<Oracle>(), B.cast<Oracle>(), C.cast<Oracle>(), Oracle(dt), L);
           naive = rel(eigendecomposition_kernel<double>(A, B, C, dt, L), oracle);
           nplr = rel(s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, decomposition, dt, L), L), oracle);
         }
@@ -103,8 +104,11 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       [](const std::string& init, const py::object& c_in, double dt, Index L) {
         using Cd = std::complex<double>;
         const auto C = vector1d<Cd>(c_in, "seqref.ref.s4d_kernel", "C");
-        const S4dInit i = init == "lin" ? S4dInit::lin : init == "inv" ? S4dInit::inv : init == "real" ? S4dInit::real
-                          : throw py::value_error("seqref.ref.s4d_kernel: init must be 'lin', 'inv' or 'real'");
+        const S4dInit i = init == "lin"   ? S4dInit::lin
+                          : init == "inv" ? S4dInit::inv
+                          : init == "real"
+                              ? S4dInit::real
+                              : throw py::value_error("seqref.ref.s4d_kernel: init must be 'lin', 'inv' or 'real'");
         const auto lambda = s4d_eigenvalues<double>(i, static_cast<Index>(C.size()));
         return to_numpy(s4d_kernel<double>(lambda, CVector<double>(C.size(), Cd(1, 0)), C, dt, L));
       },

@@ -92,8 +92,10 @@ py::tuple run(int backend, const std::string& fn, const py::object& u, const py:
   const Inputs<S> in(fn, u, delta, A, B, C, D, z, bias, h0);
   const auto problem = in.view(softplus, discretization_of(disc, fn));
   auto y = seqref::python::new_array<S>(fn, "y", {{"batch", in.batch}, {"T", in.len}, {"channels", in.channels}});
-  auto h = seqref::python::new_array<S>(fn, "h_last", {{"batch", in.batch}, {"channels", in.channels}, {"dstate", in.dstate}});
-  std::span<S> ys(y.mutable_data(), static_cast<std::size_t>(y.size())), hs(h.mutable_data(), static_cast<std::size_t>(h.size()));
+  auto h = seqref::python::new_array<S>(fn, "h_last",
+                                        {{"batch", in.batch}, {"channels", in.channels}, {"dstate", in.dstate}});
+  std::span<S> ys(y.mutable_data(), static_cast<std::size_t>(y.size())),
+      hs(h.mutable_data(), static_cast<std::size_t>(h.size()));
   {
     py::gil_scoped_release nogil;
     if (backend == 0) {
@@ -101,7 +103,8 @@ py::tuple run(int backend, const std::string& fn, const py::object& u, const py:
     } else if (backend == 1) {
       seqref::cpu::selective_scan(problem, ys, hs, seqref::ScanSchedule{chunk, threads});
     } else {
-      if constexpr (std::is_same_v<S, float>) seqref::cuda::selective_scan(problem, ys, hs, seqref::ScanSchedule{chunk, 0});
+      if constexpr (std::is_same_v<S, float>)
+        seqref::cuda::selective_scan(problem, ys, hs, seqref::ScanSchedule{chunk, 0});
     }
   }
   return py::make_tuple(y, h);
@@ -116,9 +119,10 @@ const char* kDoc =
 
 // Docstrings live as long as the module (pybind11 keeps the pointer).
 const std::string kRefDoc = std::string(kDoc) + "\nThe sequential reference in float64.";
-const std::string kCpuDoc = std::string(kDoc) +
-                            "\nThe fused cpu scan, float32 if u is float32 (all inputs converted to it), float64 "
-                            "otherwise. chunk: time steps per chunk (0: automatic); threads: OpenMP threads (0: default).";
+const std::string kCpuDoc =
+    std::string(kDoc) +
+    "\nThe fused cpu scan, float32 if u is float32 (all inputs converted to it), float64 "
+    "otherwise. chunk: time steps per chunk (0: automatic); threads: OpenMP threads (0: default).";
 const std::string kCudaDoc =
     std::string(kDoc) + "\nThe fused CUDA kernel, float32 (inputs converted). chunk: 0 or 256/512/1024/2048.";
 
@@ -133,8 +137,7 @@ void bind_selective_scan(py::module_& ref, py::module_& cpu, py::module_& cuda) 
       },
       py::arg("u"), py::arg("delta"), py::arg("A"), py::arg("B"), py::arg("C"), py::arg("D") = py::none(),
       py::arg("z") = py::none(), py::arg("delta_bias") = py::none(), py::arg("delta_softplus") = false,
-      py::arg("h0") = py::none(), py::arg("discretization") = "euler",
-      kRefDoc.c_str());
+      py::arg("h0") = py::none(), py::arg("discretization") = "euler", kRefDoc.c_str());
   cpu.def(
       "selective_scan",
       [](const py::object& u, const py::object& delta, const py::object& A, const py::object& B, const py::object& C,
@@ -161,8 +164,7 @@ void bind_selective_scan(py::module_& ref, py::module_& cpu, py::module_& cuda) 
       },
       py::arg("u"), py::arg("delta"), py::arg("A"), py::arg("B"), py::arg("C"), py::arg("D") = py::none(),
       py::arg("z") = py::none(), py::arg("delta_bias") = py::none(), py::arg("delta_softplus") = false,
-      py::arg("h0") = py::none(), py::arg("discretization") = "euler", py::arg("chunk") = 0,
-      kCudaDoc.c_str());
+      py::arg("h0") = py::none(), py::arg("discretization") = "euler", py::arg("chunk") = 0, kCudaDoc.c_str());
 }
 
 const seqref::python::RegisterBinder registered(&bind_selective_scan);

@@ -69,9 +69,11 @@ py::tuple outputs_tuple(const std::string& fn, const SsdShape& s, std::vector<T>
 
 // Output buffers of validated extents (sizes budgeted before allocation).
 inline void require_output_memory(const std::string& fn, const SsdShape& s, std::size_t scalar) {
-  seqref::require_memory(fn, (double(s.batch) * s.len * s.heads * s.headdim +
-                              double(s.batch) * s.heads * s.headdim * s.dstate) * 2 * double(scalar),
-                         "the outputs Y and h_final for " + s.to_string());
+  seqref::require_memory(
+      fn,
+      (double(s.batch) * s.len * s.heads * s.headdim + double(s.batch) * s.heads * s.headdim * s.dstate) * 2 *
+          double(scalar),
+      "the outputs Y and h_final for " + s.to_string());
 }
 
 template <class T>
@@ -86,8 +88,10 @@ py::tuple run_opt(const py::object& X, const py::object& A, const py::object& B,
   {
     py::gil_scoped_release nogil;
     if constexpr (std::is_same_v<T, float>) {
-      if (cuda) seqref::cuda::ssd(in.problem(), y, h, o);
-      else seqref::cpu::ssd(in.problem(), y, h, o);
+      if (cuda)
+        seqref::cuda::ssd(in.problem(), y, h, o);
+      else
+        seqref::cpu::ssd(in.problem(), y, h, o);
     } else {
       seqref::cpu::ssd(in.problem(), y, h, o);
     }
@@ -105,25 +109,30 @@ void bind_ssd(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         std::vector<double> y(static_cast<std::size_t>(in.shape.x_size())),
             h(static_cast<std::size_t>(in.shape.state_size()));
         if (form != "chunked" && form != "quadratic" && form != "recurrence")
-          throw py::value_error("seqref.ref.ssd: form must be 'chunked', 'quadratic' or 'recurrence'; got '" + form + "'");
+          throw py::value_error("seqref.ref.ssd: form must be 'chunked', 'quadratic' or 'recurrence'; got '" + form +
+                                "'");
         {
           py::gil_scoped_release nogil;
-          if (form == "chunked") seqref::ref::ssd_chunked<double>(in.problem(), chunk, y, h);
-          else if (form == "quadratic") seqref::ref::ssd_quadratic<double>(in.problem(), y, h);
-          else seqref::ref::ssd_recurrence<double>(in.problem(), y, h);
+          if (form == "chunked")
+            seqref::ref::ssd_chunked<double>(in.problem(), chunk, y, h);
+          else if (form == "quadratic")
+            seqref::ref::ssd_quadratic<double>(in.problem(), y, h);
+          else
+            seqref::ref::ssd_recurrence<double>(in.problem(), y, h);
         }
         return outputs_tuple("seqref.ref.ssd", in.shape, y, h);
       },
-      py::arg("X"), py::arg("A"), py::arg("B"), py::arg("C"), py::arg("h0") = py::none(),
-      py::arg("form") = "chunked", py::arg("chunk") = 64,
+      py::arg("X"), py::arg("A"), py::arg("B"), py::arg("C"), py::arg("h0") = py::none(), py::arg("form") = "chunked",
+      py::arg("chunk") = 64,
       "Reference SSD (float64): form 'chunked' (chunk length `chunk`), 'quadratic' ((L o C B^T) X) or 'recurrence' "
       "(the scan engine). Returns (Y [batch, T, heads, P], h_final [batch, heads, P, N]).");
   ref.def(
       "segsum",
       [](const py::object& a, bool stable) {
         const auto v = seqref::python::vector1d<double>(a, "seqref.ref.segsum", "a");
-        return seqref::python::to_numpy(stable ? seqref::ref::segsum_stable<double>(v) : seqref::ref::segsum_naive<double>(v),
-                                        "seqref.ref.segsum", "segsum");
+        return seqref::python::to_numpy(
+            stable ? seqref::ref::segsum_stable<double>(v) : seqref::ref::segsum_naive<double>(v), "seqref.ref.segsum",
+            "segsum");
       },
       py::arg("a"), py::arg("stable") = true,
       "segsum(a)[i, j] = a[j+1] + ... + a[i] (j <= i), -inf above: stable (segment sums) or naive (cumsum "

@@ -102,7 +102,8 @@ inline void require_numeric_dtype(const py::array& a, const std::string& fn, con
 }
 
 /// ndim and the fixed extents of `shape`.
-inline void require_shape(const py::array& a, const std::string& fn, const char* name, std::initializer_list<Dim> shape) {
+inline void require_shape(const py::array& a, const std::string& fn, const char* name,
+                          std::initializer_list<Dim> shape) {
   bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
   py::ssize_t i = 0;
   for (const auto& d : shape) {
@@ -122,8 +123,8 @@ template <class T>
 CArray<T> contiguous(const py::array& a, const std::string& fn, const char* name) {
   const bool same = a.dtype().is(py::dtype::of<T>()) && (a.flags() & py::array::c_style);
   if (!same)
-    require_memory(fn, double(a.size()) * sizeof(T), std::string("the contiguous ") + dtype_name<T>() + " copy of " +
-                                                         name + " " + shape_of(a));
+    require_memory(fn, double(a.size()) * sizeof(T),
+                   std::string("the contiguous ") + dtype_name<T>() + " copy of " + name + " " + shape_of(a));
   // array_t(object) raises the conversion's own Python error (MemoryError on a failed allocation)
   return CArray<T>(py::reinterpret_borrow<py::object>(a));
 }
@@ -181,7 +182,8 @@ py::array_t<T> new_array(const std::string& fn, const char* name, std::initializ
   Index n = 1;
   std::vector<py::ssize_t> dims;
   for (const auto& d : shape) {
-    if (d.value < 0) value_error(fn, std::string(name) + " has a negative extent " + d.name + " in " + layout_of(shape));
+    if (d.value < 0)
+      value_error(fn, std::string(name) + " has a negative extent " + d.name + " in " + layout_of(shape));
     if (d.value != 0 && n > (Index(1) << 62) / d.value)
       value_error(fn, std::string(name) + " " + layout_of(shape) + " would have more than 2^62 elements");
     n *= d.value;

@@ -105,8 +105,10 @@ std::optional<GpuVerification> find_gpu_verification(const fs::path& dir, const 
     const std::string text = ss.str();
     int passed = 0, failed = 0;
     for (auto it = std::sregex_iterator(text.begin(), text.end(), test_re); it != std::sregex_iterator(); ++it) {
-      if ((*it)[1] == "passed") ++passed;
-      else if ((*it)[1] == "failed") ++failed;
+      if ((*it)[1] == "passed")
+        ++passed;
+      else if ((*it)[1] == "failed")
+        ++failed;
     }
     if (passed == 0 || failed != 0 || !std::regex_search(text, ok_re)) continue;  // a clean run of this suite only
     std::smatch m;
@@ -149,7 +151,10 @@ int run_report(const Options& opt) {
   const std::string commit = git_commit();
   std::cout << "seqref " << SEQREF_VERSION << " report at " << commit << ": " << selected.size() << " checks, cpu "
             << seqref::cpu::max_threads() << " threads, CUDA "
-            << (!cuda_built ? "not built" : cuda_available ? "on " + device : "built, no device") << "\n\n";
+            << (!cuda_built      ? "not built"
+                : cuda_available ? "on " + device
+                                 : "built, no device")
+            << "\n\n";
 
   std::vector<Row> rows;
   for (const auto* c : selected) {
@@ -203,7 +208,10 @@ int run_report(const Options& opt) {
   // Markdown table (also printed).
   std::ostringstream md;
   md << "# seqref report\n\ncommit " << commit << "; cpu threads " << seqref::cpu::max_threads() << "; CUDA "
-     << (!cuda_built ? "not built" : cuda_available ? "device " + device : "built, no device") << "\n\n";
+     << (!cuda_built      ? "not built"
+         : cuda_available ? "device " + device
+                          : "built, no device")
+     << "\n\n";
   md << "| method | check | backend | error (u) | bound (u) | pass | speedup vs ref | CUDA | detail |\n"
         "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
@@ -220,8 +228,10 @@ int run_report(const Options& opt) {
     const auto& o = r.outcome;
     std::cout << "| " << r.check->method << " | " << r.check->name << " | " << r.check->backend << " | "
               << fmt(o.error_u) << " | " << fmt(o.bound_u) << " | "
-              << (!o.skipped.empty() ? "skip" : o.pass ? "pass" : "FAIL") << " | "
-              << (std::isnan(o.speedup) ? "-" : fmt(o.speedup) + "x") << " | " << cuda_status[r.check->method]
+              << (!o.skipped.empty() ? "skip"
+                  : o.pass           ? "pass"
+                                     : "FAIL")
+              << " | " << (std::isnan(o.speedup) ? "-" : fmt(o.speedup) + "x") << " | " << cuda_status[r.check->method]
               << " |\n";
   }
   for (const auto& r : rows)
@@ -230,8 +240,9 @@ int run_report(const Options& opt) {
   std::cout << "\n" << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
 
   std::ostringstream js;
-  js << "{\n  \"version\": \"" << SEQREF_VERSION << "\",\n  \"commit\": \"" << commit << "\",\n  \"cpu_threads\": "
-     << seqref::cpu::max_threads() << ",\n  \"cuda\": {\"built\": " << (cuda_built ? "true" : "false")
+  js << "{\n  \"version\": \"" << SEQREF_VERSION << "\",\n  \"commit\": \"" << commit
+     << "\",\n  \"cpu_threads\": " << seqref::cpu::max_threads()
+     << ",\n  \"cuda\": {\"built\": " << (cuda_built ? "true" : "false")
      << ", \"available\": " << (cuda_available ? "true" : "false") << ", \"device\": \"" << json_escape(device)
      << "\"},\n  \"summary\": {\"passed\": " << passed << ", \"failed\": " << failed << ", \"skipped\": " << skipped
      << "},\n  \"checks\": [\n";
@@ -282,10 +293,14 @@ int main(int argc, char** argv) {
       }
       return args[++i];
     };
-    if (args[i] == "--method") opt.method = value("--method");
-    else if (args[i] == "--out") opt.out = value("--out");
-    else if (args[i] == "--results") opt.results = value("--results");
-    else if (args[i] == "--list") opt.list = true;
+    if (args[i] == "--method")
+      opt.method = value("--method");
+    else if (args[i] == "--out")
+      opt.out = value("--out");
+    else if (args[i] == "--results")
+      opt.results = value("--results");
+    else if (args[i] == "--list")
+      opt.list = true;
     else if (args[i] == "--help" || args[i] == "-h") {
       usage(std::cout);
       return 0;

@@ -8,11 +8,11 @@
 #include "seqref/core/tensor.hpp"
 
 #include <cmath>
-#include <limits>
 #include <complex>
 #include <cstring>
-#include <vector>
+#include <limits>
 #include <type_traits>
+#include <vector>
 
 namespace seqref::verify {
 
@@ -36,8 +36,14 @@ double relative_error(const X* x, const R* r, Index n) {
 }
 
 namespace detail {
-template <class T> struct real_of { using type = T; };
-template <class T> struct real_of<std::complex<T>> { using type = T; };
+template <class T>
+struct real_of {
+  using type = T;
+};
+template <class T>
+struct real_of<std::complex<T>> {
+  using type = T;
+};
 }  // namespace detail
 
 /// Complex version: ‖x − r‖₂ / ‖r‖₂ with |·| the complex modulus (real and imaginary parts both count).
@@ -83,7 +89,8 @@ double relative_error(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DR
 
 template <class X, class R>
 double relative_error(const Tensor3<X>& x, const Tensor3<R>& r) {
-  if (x.heads() != r.heads() || x.len() != r.len() || x.dim() != r.dim()) return std::numeric_limits<double>::infinity();
+  if (x.heads() != r.heads() || x.len() != r.len() || x.dim() != r.dim())
+    return std::numeric_limits<double>::infinity();
   return relative_error(x.data(), r.data(), x.size());
 }
 

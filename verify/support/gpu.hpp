@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#define SEQREF_REQUIRE_CUDA()                                                             \
-  do {                                                                                    \
+#define SEQREF_REQUIRE_CUDA()                                                                \
+  do {                                                                                       \
     if (!::seqref::cuda::built()) GTEST_SKIP() << "no CUDA device (CUDA backend not built)"; \
-    if (!::seqref::cuda::available()) GTEST_SKIP() << "no CUDA device";                     \
+    if (!::seqref::cuda::available()) GTEST_SKIP() << "no CUDA device";                      \
   } while (0)

@@ -80,8 +80,8 @@ Measured judge_reference(std::string_view method, std::string_view op, double er
 /// Tier 3: an optimized result in precision S vs the oracle, relative to the same-precision reference's error:
 /// err_u ≤ K·max(ref_err_u, 1) (K from the row (method, op, S, backend)).
 template <class S>
-Measured judge_optimized(std::string_view method, std::string_view op, Backend backend, double err_u,
-                         double ref_err_u, std::string detail) {
+Measured judge_optimized(std::string_view method, std::string_view op, Backend backend, double err_u, double ref_err_u,
+                         std::string detail) {
   return {judge_relative(tolerance(method, op, precision_of<S>(), backend), err_u, ref_err_u), std::move(detail)};
 }
 

@@ -15,11 +15,11 @@
 namespace seqref::verify {
 
 enum class Values {
-  normal,        ///< N(0, 1)
-  wide,          ///< ±m·2^e, e uniform in [-12, 12]: magnitudes over seven decades, mixed signs
-  zeros,         ///< all zero (uniform attention: o_i = mean of v_{≤i})
-  extreme,       ///< N(0, 1)·c with c chosen so that logits reach about ±1e4 (q, k only; use normal for v)
-  small_ints,    ///< integers in [-4, 4]: exact in every precision, ties and repeated rows are common
+  normal,      ///< N(0, 1)
+  wide,        ///< ±m·2^e, e uniform in [-12, 12]: magnitudes over seven decades, mixed signs
+  zeros,       ///< all zero (uniform attention: o_i = mean of v_{≤i})
+  extreme,     ///< N(0, 1)·c with c chosen so that logits reach about ±1e4 (q, k only; use normal for v)
+  small_ints,  ///< integers in [-4, 4]: exact in every precision, ties and repeated rows are common
 };
 
 inline std::string_view to_string(Values v) {

@@ -11,7 +11,10 @@ namespace seqref::verify {
 
 /// A measurement judged by the tolerance table (anything with `.verdict` (a Verdict) and `.detail`).
 template <class M>
-  requires requires(const M& m) { m.verdict.err_u; m.detail; }
+requires requires(const M& m) {
+  m.verdict.err_u;
+  m.detail;
+}
 CheckOutcome outcome_of(const M& m) {
   CheckOutcome o;
   o.error_u = m.verdict.err_u;
@@ -24,7 +27,10 @@ CheckOutcome outcome_of(const M& m) {
 
 /// A bit-exact property (anything with `.pass` and `.detail`).
 template <class E>
-  requires requires(const E& e) { bool(e.pass); e.detail; }
+requires requires(const E& e) {
+  bool(e.pass);
+  e.detail;
+}
 CheckOutcome outcome_of(const E& e) {
   CheckOutcome o;
   o.pass = e.pass;
@@ -34,7 +40,10 @@ CheckOutcome outcome_of(const E& e) {
 
 /// A property that holds or not, reported as is (no "bit-identical" claim): anything with `.pass` and `.detail`.
 template <class E>
-  requires requires(const E& e) { bool(e.pass); e.detail; }
+requires requires(const E& e) {
+  bool(e.pass);
+  e.detail;
+}
 CheckOutcome outcome_of_property(const E& e) {
   CheckOutcome o;
   o.pass = e.pass;

@@ -5,13 +5,13 @@
 /// RapidCheck — about 3.6 s of parsing per translation unit on the CI machine, paid once per build instead.
 /// Only headers from outside the project belong here, so editing seqref's own headers never rebuilds it.
 
-#include <boost/multiprecision/cpp_bin_float.hpp>
-#include <boost/multiprecision/eigen.hpp>
-#include <Eigen/Dense>
-#include <Eigen/Eigenvalues>
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
+#include <Eigen/Dense>
+#include <Eigen/Eigenvalues>
+#include <boost/multiprecision/cpp_bin_float.hpp>
+#include <boost/multiprecision/eigen.hpp>
 
 #include <algorithm>
 #include <cmath>

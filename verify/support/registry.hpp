@@ -14,12 +14,13 @@
 namespace seqref::verify {
 
 struct CheckOutcome {
-  double error_u = std::numeric_limits<double>::quiet_NaN();  ///< measured error in units of u (NaN: not an error check)
+  double error_u =
+      std::numeric_limits<double>::quiet_NaN();  ///< measured error in units of u (NaN: not an error check)
   double bound_u = std::numeric_limits<double>::quiet_NaN();  ///< the bound it was held to
   bool pass = false;
-  std::string detail;   ///< sizes, precision, what was compared
+  std::string detail;                                         ///< sizes, precision, what was compared
   double speedup = std::numeric_limits<double>::quiet_NaN();  ///< reference time / optimized time, where timed
-  std::string skipped;  ///< non-empty: not run, and why ("no CUDA device")
+  std::string skipped;                                        ///< non-empty: not run, and why ("no CUDA device")
 };
 
 struct Check {
@@ -43,6 +44,6 @@ struct Registrar {
 
 #define SEQREF_CONCAT_INNER(a, b) a##b
 #define SEQREF_CONCAT(a, b) SEQREF_CONCAT_INNER(a, b)
-#define SEQREF_REGISTER_CHECK(method, name, backend, ...)                                                   \
-  static ::seqref::verify::detail::Registrar SEQREF_CONCAT(seqref_check_registrar_, __LINE__)(           \
-      ::seqref::verify::Check{method, name, backend, __VA_ARGS__})
+#define SEQREF_REGISTER_CHECK(method, name, backend, ...)   \
+  static ::seqref::verify::detail::Registrar SEQREF_CONCAT( \
+      seqref_check_registrar_, __LINE__)(::seqref::verify::Check{method, name, backend, __VA_ARGS__})

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
     params = "seed=" + std::to_string(kFixedSeed) + (params.empty() ? "" : " " + params);
     setenv("RC_PARAMS", params.c_str(), 1);
   }
-  std::fprintf(stderr, "seqref: RC_PARAMS=\"%s\" (fixed unless RC_PARAMS names a seed; ./seqref hunt draws fresh ones)\n",
+  std::fprintf(stderr,
+               "seqref: RC_PARAMS=\"%s\" (fixed unless RC_PARAMS names a seed; ./seqref hunt draws fresh ones)\n",
                params.c_str());
   testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();

@@ -17,8 +17,8 @@
 
 #include "seqref/core/attention_args.hpp"
 
-#include <Eigen/Core>
 #include <omp.h>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <atomic>

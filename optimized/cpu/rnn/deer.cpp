@@ -43,8 +43,10 @@ double evaluate(const TanhCell<S>& c, const S* u, const S* x0, const S* x, Index
       const S f = std::tanh(acc + u[t * d + i]);
       F[t * d + i] = f;
       const S e = std::abs(x[t * d + i] - f);
-      if (!std::isfinite(e)) bad = true;
-      else r = std::max(r, double(e));
+      if (!std::isfinite(e))
+        bad = true;
+      else
+        r = std::max(r, double(e));
     }
   }
   return bad ? std::numeric_limits<double>::infinity() : r;
@@ -101,9 +103,15 @@ void run_sweep(const TanhCell<S>& c, const S* F, const S* xk, const S* x0, S* ou
   // d = 1: a 1×1 dense transition is a diagonal one; the diagonal policy skips the engine's matrix products
   if (d == 1 && method == DeerMethod::newton) method = DeerMethod::quasi;  // J = (1 − F²) A either way
   switch (method) {
-    case DeerMethod::newton: scan::run(TanhSweep<S, DeerMethod::newton>{c.A.data(), F, xk, x0, out, T, d}, schedule); break;
-    case DeerMethod::fixed_a: scan::run(TanhSweep<S, DeerMethod::fixed_a>{c.A.data(), F, xk, x0, out, T, d}, schedule); break;
-    case DeerMethod::quasi: scan::run(TanhSweep<S, DeerMethod::quasi>{c.A.data(), F, xk, x0, out, T, d}, schedule); break;
+    case DeerMethod::newton:
+      scan::run(TanhSweep<S, DeerMethod::newton>{c.A.data(), F, xk, x0, out, T, d}, schedule);
+      break;
+    case DeerMethod::fixed_a:
+      scan::run(TanhSweep<S, DeerMethod::fixed_a>{c.A.data(), F, xk, x0, out, T, d}, schedule);
+      break;
+    case DeerMethod::quasi:
+      scan::run(TanhSweep<S, DeerMethod::quasi>{c.A.data(), F, xk, x0, out, T, d}, schedule);
+      break;
   }
 }
 
@@ -125,8 +133,8 @@ bool all_finite(const std::vector<S>& v, int threads) {
 }
 
 template <class S>
-DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span<const S> x0,
-                        const DeerOptions<S>& opt, const ScanSchedule& schedule) {
+DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span<const S> x0, const DeerOptions<S>& opt,
+                        const ScanSchedule& schedule) {
   constexpr std::string_view fn = "seqref::cpu::deer";
   require_threads(fn, schedule.threads);
   const Index T = detail::check_deer_problem<TanhCell<S>, S>(fn, cell, u, x0);
@@ -156,7 +164,10 @@ DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span
       res.residual = r;
       res.best_sweep = res.sweeps;
     }
-    if (r <= res.tolerance) { res.status = DeerStatus::converged; break; }
+    if (r <= res.tolerance) {
+      res.status = DeerStatus::converged;
+      break;
+    }
     if (res.sweeps >= max_sweeps) break;
     run_sweep(cell, F.data(), x.data(), x0p, next.data(), T, opt.method, sched);
     ++res.sweeps;

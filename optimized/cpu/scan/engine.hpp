@@ -68,8 +68,11 @@ class Engine {
   static constexpr int W = P::width;
 
   Engine(const P& policy, const ScanSchedule& schedule)
-      : p_(policy), threads_(schedule.threads > 0 ? schedule.threads : omp_get_max_threads()),
-        n_(policy.state()), T_(policy.len()), blocks_(policy.blocks()) {
+      : p_(policy),
+        threads_(schedule.threads > 0 ? schedule.threads : omp_get_max_threads()),
+        n_(policy.state()),
+        T_(policy.len()),
+        blocks_(policy.blocks()) {
     L_ = P::structure == Structure::opaque ? T_ : chunk_length(blocks_, T_, schedule);
     chunks_ = (T_ + L_ - 1) / L_;
   }
@@ -84,7 +87,7 @@ class Engine {
       }
       return;
     }
-    if constexpr (P::structure != Structure::opaque) {  // opaque policies always have one chunk
+    if constexpr (P::structure != Structure::opaque) {                   // opaque policies always have one chunk
       const Index tn = P::structure == Structure::dense ? n_ * n_ : n_;  // entries of one chunk transition per lane
       // pass 1: chunk summaries (the last chunk's is never needed)
       std::vector<S> Pc(static_cast<std::size_t>(blocks_ * chunks_ * tn * W));
@@ -136,16 +139,24 @@ class Engine {
   void sweep(Index blk, Index c, const S* start) const {
     const Index t0 = c * L_, t1 = std::min(T_, t0 + L_);
     std::vector<S> x(static_cast<std::size_t>(n_ * W)), a, b(x.size()), tmp;
-    if (start) std::copy(start, start + n_ * W, x.begin()); else p_.initial(blk, x.data());
+    if (start)
+      std::copy(start, start + n_ * W, x.begin());
+    else
+      p_.initial(blk, x.data());
     if constexpr (P::structure == Structure::diagonal) a.resize(x.size());
-    if constexpr (P::structure == Structure::dense) { a.resize(static_cast<std::size_t>(n_ * n_ * W)); tmp.resize(x.size()); }
+    if constexpr (P::structure == Structure::dense) {
+      a.resize(static_cast<std::size_t>(n_ * n_ * W));
+      tmp.resize(x.size());
+    }
     const Index nW = n_ * W;
     for (Index t = t0; t < t1; ++t) {
       if constexpr (P::structure == Structure::opaque) {
         p_.step(blk, t, x.data());
       } else if constexpr (P::structure == Structure::diagonal) {
         p_.coeffs(blk, t, a.data(), b.data());
-        S* xv = x.data(); const S* av = a.data(); const S* bv = b.data();
+        S* xv = x.data();
+        const S* av = a.data();
+        const S* bv = b.data();
 #pragma omp simd
         for (Index k = 0; k < nW; ++k) xv[k] = av[k] * xv[k] + bv[k];
       } else {
@@ -172,9 +183,13 @@ class Engine {
       std::fill(Pc, Pc + nW, S(1));
       for (Index t = t0; t < t1; ++t) {
         p_.coeffs(blk, t, a.data(), b.data());
-        const S* av = a.data(); const S* bv = b.data();
+        const S* av = a.data();
+        const S* bv = b.data();
 #pragma omp simd
-        for (Index k = 0; k < nW; ++k) { Pc[k] = av[k] * Pc[k]; e[k] = av[k] * e[k] + bv[k]; }
+        for (Index k = 0; k < nW; ++k) {
+          Pc[k] = av[k] * Pc[k];
+          e[k] = av[k] * e[k] + bv[k];
+        }
       }
     } else {
       static_assert(P::structure == Structure::dense, "opaque policies are never chunked");
@@ -211,7 +226,8 @@ class Engine {
     for (Index i = 0; i < n_; ++i) {
       S acc[W] = {};
       for (Index j = 0; j < n_; ++j) {
-        const S* Jij = J + (i * n_ + j) * W; const S* xj = x + j * W;
+        const S* Jij = J + (i * n_ + j) * W;
+        const S* xj = x + j * W;
 #pragma omp simd
         for (Index l = 0; l < W; ++l) acc[l] += Jij[l] * xj[l];
       }
@@ -226,7 +242,8 @@ class Engine {
       for (Index k = 0; k < n_; ++k) {
         S acc[W] = {};
         for (Index j = 0; j < n_; ++j) {
-          const S* Aij = A + (i * n_ + j) * W; const S* Bjk = B + (j * n_ + k) * W;
+          const S* Aij = A + (i * n_ + j) * W;
+          const S* Bjk = B + (j * n_ + k) * W;
 #pragma omp simd
           for (Index l = 0; l < W; ++l) acc[l] += Aij[l] * Bjk[l];
         }

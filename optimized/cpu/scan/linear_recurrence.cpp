@@ -52,8 +52,10 @@ struct ElementwisePolicy {
   void coeffs(Index blk, Index t, S* a, S* b) const {
     const Piece q = piece(blk);
     const Index D = p.dim, step = q.beta * p.len + t;
-    if (p.kind == Transition::scalar) std::fill_n(a, q.n, p.J[step]);
-    else std::copy_n(p.J.data() + step * D + q.i0, q.n, a);
+    if (p.kind == Transition::scalar)
+      std::fill_n(a, q.n, p.J[step]);
+    else
+      std::copy_n(p.J.data() + step * D + q.i0, q.n, a);
     std::copy_n(p.b.data() + step * D + q.i0, q.n, b);
     std::fill(a + q.n, a + G, S(1));
     std::fill(b + q.n, b + G, S(0));
@@ -107,7 +109,9 @@ Index solve(const LinearRecurrence<S>& p, std::span<S> x, std::span<S> x_final, 
     const S* d = v.data();
     const Index n = static_cast<Index>(v.size());
     int bad = 0;
-#pragma omp parallel for reduction(| : bad) schedule(static) num_threads(schedule.threads > 0 ? schedule.threads : omp_get_max_threads())
+#pragma omp parallel for reduction(|                       \
+                                   : bad) schedule(static) \
+    num_threads(schedule.threads > 0 ? schedule.threads : omp_get_max_threads())
     for (Index i = 0; i < n; ++i) bad |= (d[i] * S(0) != S(0));  // inf·0 and NaN·0 are NaN: vectorizes
     if (bad) invalid_argument(fn, detail::nonfinite_message(name));
   }

@@ -21,8 +21,8 @@
 
 #include "seqref/core/validate.hpp"
 
-#include <unsupported/Eigen/FFT>
 #include <omp.h>
+#include <unsupported/Eigen/FFT>
 
 #include <atomic>
 #include <cmath>
@@ -140,8 +140,8 @@ void dft_batched_impl(std::span<std::complex<S>> span, Index batch, Index n, boo
   for (Index i = 0; i < batch * n; ++i)
     if (!std::isfinite(data[i].real()) || !std::isfinite(data[i].imag()))
       invalid_argument(fn, "data has a non-finite value at row " + std::to_string(i / n) + ", column " +
-                               std::to_string(i % n) + " (shape [" + std::to_string(batch) + ", " +
-                               std::to_string(n) + "])");
+                               std::to_string(i % n) + " (shape [" + std::to_string(batch) + ", " + std::to_string(n) +
+                               "])");
   if (n == 1) return;  // the DFT of length 1 is the identity (inverse too: 1/n = 1)
 
   const bool bluestein = largest_prime_factor(n) > kBluesteinPrime;
@@ -180,8 +180,8 @@ void causal_conv_impl(std::span<const S> kernel_span, std::span<const S> u_span,
   const std::string shape = "[" + std::to_string(channels) + ", " + std::to_string(L) + "]";
   for (Index i = 0; i < channels * L; ++i) {
     if (!std::isfinite(kernel[i]))
-      invalid_argument(fn, "kernel has a non-finite value at [" + std::to_string(i / L) + ", " +
-                               std::to_string(i % L) + "] (shape " + shape + ")");
+      invalid_argument(fn, "kernel has a non-finite value at [" + std::to_string(i / L) + ", " + std::to_string(i % L) +
+                               "] (shape " + shape + ")");
     if (!std::isfinite(u[i]))
       invalid_argument(fn, "u has a non-finite value at [" + std::to_string(i / L) + ", " + std::to_string(i % L) +
                                "] (shape " + shape + ")");
@@ -217,8 +217,7 @@ void dft_batched(std::span<std::complex<float>> data, Index batch, Index n, bool
 void dft_batched(std::span<std::complex<double>> data, Index batch, Index n, bool inverse) {
   dft_batched_impl(data, batch, n, inverse);
 }
-void causal_conv(std::span<const float> kernel, std::span<const float> u, std::span<float> y, Index channels,
-                 Index L) {
+void causal_conv(std::span<const float> kernel, std::span<const float> u, std::span<float> y, Index channels, Index L) {
   causal_conv_impl(kernel, u, y, channels, L);
 }
 void causal_conv(std::span<const double> kernel, std::span<const double> u, std::span<double> y, Index channels,

@@ -30,7 +30,8 @@ namespace {
 template <class S>
 struct LegsPolicy {
   using Scalar = S;
-  static constexpr int width = static_cast<int>(sizeof(S) == 4 ? blocking::hippo::lanes_f32 : blocking::hippo::lanes_f64);
+  static constexpr int width =
+      static_cast<int>(sizeof(S) == 4 ? blocking::hippo::lanes_f32 : blocking::hippo::lanes_f64);
   static constexpr scan::Structure structure = scan::Structure::opaque;
 
   const S* u;

@@ -69,9 +69,8 @@ void rtf_kernel_impl(std::span<const S> a_span, std::span<const S> b_span, std::
   for (Index i = 0; i < channels * L; ++i) {
     const S v = h[i].real();  // G has real coefficients: the imaginary part is rounding
     if (!std::isfinite(v))
-      invalid_argument(fn, "kernel of channel " + std::to_string(i / L) + " overflows at k = " +
-                               std::to_string(i % L) + ": the denominator nearly vanishes at an L-th root of unity (" +
-                               shapes + ")");
+      invalid_argument(fn, "kernel of channel " + std::to_string(i / L) + " overflows at k = " + std::to_string(i % L) +
+                               ": the denominator nearly vanishes at an L-th root of unity (" + shapes + ")");
     kernel[i] = v;
   }
 }
@@ -82,8 +81,8 @@ void rtf_kernel(std::span<const float> a, std::span<const float> b, std::span<fl
                 Index L) {
   rtf_kernel_impl(a, b, kernel, channels, N, L);
 }
-void rtf_kernel(std::span<const double> a, std::span<const double> b, std::span<double> kernel, Index channels,
-                Index N, Index L) {
+void rtf_kernel(std::span<const double> a, std::span<const double> b, std::span<double> kernel, Index channels, Index N,
+                Index L) {
   rtf_kernel_impl(a, b, kernel, channels, N, L);
 }
 

@@ -52,8 +52,8 @@ constexpr Index kNodeBlock = blocking::s4::node_block;  // nodes per task: 8 KiB
 
 /// acc[k] += Σ_n w_n / (z_k − λ_n) for k in [k0, k1) by the plain (compiler-vectorized) loop.
 template <class T>
-void cauchy_lanes(const T* wr, const T* wi, const T* lr, const T* li, Index N, const T* zr, const T* zi, T* ar,
-                  T* ai, Index count) {
+void cauchy_lanes(const T* wr, const T* wi, const T* lr, const T* li, Index N, const T* zr, const T* zi, T* ar, T* ai,
+                  Index count) {
   for (Index n = 0; n < N; ++n) {
     const T wrn = wr[n], win = wi[n], lrn = lr[n], lin = li[n];
 #pragma omp simd
@@ -114,7 +114,8 @@ void cauchy_impl(const std::complex<T>* w, const std::complex<T>* lambda, const 
   check_finite(fn, lambda, channels * N, "lambda");
   check_finite(fn, z, nodes, "z");
   std::vector<T> zr(static_cast<std::size_t>(nodes)), zi(static_cast<std::size_t>(nodes));
-  for (Index k = 0; k < nodes; ++k) zr[static_cast<std::size_t>(k)] = z[k].real(), zi[static_cast<std::size_t>(k)] = z[k].imag();
+  for (Index k = 0; k < nodes; ++k)
+    zr[static_cast<std::size_t>(k)] = z[k].real(), zi[static_cast<std::size_t>(k)] = z[k].imag();
   const Index blocks = (nodes + kNodeBlock - 1) / kNodeBlock;
 #pragma omp parallel
   {
@@ -152,7 +153,8 @@ void cauchy_impl(const std::complex<T>* w, const std::complex<T>* lambda, const 
 
 // ---- Vandermonde --------------------------------------------------------------------------------------------------
 
-constexpr Index kPowerBlock = blocking::s4::power_block;  // powers per table: out[64b + r] uses z^r from the table and z^{64b} running
+constexpr Index kPowerBlock =
+    blocking::s4::power_block;  // powers per table: out[64b + r] uses z^r from the table and z^{64b} running
 
 template <class T>
 void vandermonde_impl(const std::complex<T>* w, const std::complex<T>* z, T* out, Index channels, Index N, Index L) {
@@ -220,7 +222,8 @@ void s4_dplr_impl(const std::complex<T>* Lambda, const std::complex<T>* P, const
     if (k == half) continue;
     const double theta = 2.0 * std::numbers::pi * static_cast<double>(k) / static_cast<double>(L);
     const std::complex<double> omega(std::cos(theta), -std::sin(theta));
-    zi[static_cast<std::size_t>(k)] = static_cast<T>(std::tan(std::numbers::pi * static_cast<double>(k) / static_cast<double>(L)));
+    zi[static_cast<std::size_t>(k)] =
+        static_cast<T>(std::tan(std::numbers::pi * static_cast<double>(k) / static_cast<double>(L)));
     front[static_cast<std::size_t>(k)] = std::complex<T>(2.0 / (1.0 + omega));
   }
   std::vector<std::complex<T>> spectrum(static_cast<std::size_t>(channels * L));
@@ -252,10 +255,10 @@ void s4_dplr_impl(const std::complex<T>* Lambda, const std::complex<T>* P, const
       for (Index n = 0; n < N; ++n) {
         const std::size_t i = static_cast<std::size_t>(n);
         const T lrn = lr[i], lin = li[i];
-        const T w0r = w[0][i], w0i = w[1][i], w1r = w[2][i], w1i = w[3][i], w2r = w[4][i], w2i = w[5][i],
-                w3r = w[6][i], w3i = w[7][i];
-        T *a0r = acc[0].data(), *a0i = acc[1].data(), *a1r = acc[2].data(), *a1i = acc[3].data(),
-          *a2r = acc[4].data(), *a2i = acc[5].data(), *a3r = acc[6].data(), *a3i = acc[7].data();
+        const T w0r = w[0][i], w0i = w[1][i], w1r = w[2][i], w1i = w[3][i], w2r = w[4][i], w2i = w[5][i], w3r = w[6][i],
+                w3i = w[7][i];
+        T *a0r = acc[0].data(), *a0i = acc[1].data(), *a1r = acc[2].data(), *a1i = acc[3].data(), *a2r = acc[4].data(),
+          *a2i = acc[5].data(), *a3r = acc[6].data(), *a3i = acc[7].data();
 #pragma omp simd
         for (Index k = 0; k < count; ++k) {
           const T dr = -lrn, di = zik[k] - lin;  // d = z' − λ', z' purely imaginary
@@ -294,26 +297,24 @@ void s4_dplr_impl(const std::complex<T>* Lambda, const std::complex<T>* P, const
 
 // The public entry points: the shared shape and length checks (seqref/opt/ssm/s4.hpp), then the kernels, which
 // check values (finiteness, dt > 0).
-#define SEQREF_S4_ENTRIES(T)                                                                                      \
-  void cauchy_kernel(std::span<const std::complex<T>> w, std::span<const std::complex<T>> lambda,                  \
-                     std::span<const std::complex<T>> z, std::span<std::complex<T>> out, Index channels, Index N,   \
-                     Index nodes) {                                                                               \
-    detail::check_cauchy_kernel<T>("seqref::cpu::cauchy_kernel", w, lambda, z, out, channels, N, nodes);          \
-    cauchy_impl(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);                               \
-  }                                                                                                               \
-  void vandermonde_kernel(std::span<const std::complex<T>> w, std::span<const std::complex<T>> z,                 \
-                          std::span<T> out, Index channels, Index N, Index L) {                                    \
-    detail::check_vandermonde_kernel<T>("seqref::cpu::vandermonde_kernel", w, z, out, channels, N, L);            \
-    vandermonde_impl(w.data(), z.data(), out.data(), channels, N, L);                                             \
-  }                                                                                                               \
-  void s4_kernel_dplr(std::span<const std::complex<T>> Lambda, std::span<const std::complex<T>> P,                \
-                      std::span<const std::complex<T>> Q, std::span<const std::complex<T>> B,                     \
-                      std::span<const std::complex<T>> Ctilde, std::span<const T> dt, std::span<T> out,           \
-                      Index channels, Index N, Index L) {                                                         \
-    detail::check_s4_kernel_dplr<T>("seqref::cpu::s4_kernel_dplr", Lambda, P, Q, B, Ctilde, dt, out, channels, N, \
-                                    L);                                                                           \
-    s4_dplr_impl(Lambda.data(), P.data(), Q.data(), B.data(), Ctilde.data(), dt.data(), out.data(), channels, N,  \
-                 L);                                                                                              \
+#define SEQREF_S4_ENTRIES(T)                                                                                          \
+  void cauchy_kernel(std::span<const std::complex<T>> w, std::span<const std::complex<T>> lambda,                     \
+                     std::span<const std::complex<T>> z, std::span<std::complex<T>> out, Index channels, Index N,     \
+                     Index nodes) {                                                                                   \
+    detail::check_cauchy_kernel<T>("seqref::cpu::cauchy_kernel", w, lambda, z, out, channels, N, nodes);              \
+    cauchy_impl(w.data(), lambda.data(), z.data(), out.data(), channels, N, nodes);                                   \
+  }                                                                                                                   \
+  void vandermonde_kernel(std::span<const std::complex<T>> w, std::span<const std::complex<T>> z, std::span<T> out,   \
+                          Index channels, Index N, Index L) {                                                         \
+    detail::check_vandermonde_kernel<T>("seqref::cpu::vandermonde_kernel", w, z, out, channels, N, L);                \
+    vandermonde_impl(w.data(), z.data(), out.data(), channels, N, L);                                                 \
+  }                                                                                                                   \
+  void s4_kernel_dplr(std::span<const std::complex<T>> Lambda, std::span<const std::complex<T>> P,                    \
+                      std::span<const std::complex<T>> Q, std::span<const std::complex<T>> B,                         \
+                      std::span<const std::complex<T>> Ctilde, std::span<const T> dt, std::span<T> out,               \
+                      Index channels, Index N, Index L) {                                                             \
+    detail::check_s4_kernel_dplr<T>("seqref::cpu::s4_kernel_dplr", Lambda, P, Q, B, Ctilde, dt, out, channels, N, L); \
+    s4_dplr_impl(Lambda.data(), P.data(), Q.data(), B.data(), Ctilde.data(), dt.data(), out.data(), channels, N, L);  \
   }
 SEQREF_S4_ENTRIES(float)
 SEQREF_S4_ENTRIES(double)

@@ -47,9 +47,9 @@ inline float vexp(float x) {
   constexpr float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
   const float xc = x < -104.0f ? -104.0f : (x > 88.8f ? 88.8f : x);
   const float k = (xc * log2e + 12582912.0f) - 12582912.0f;  // round to nearest (1.5·2^23 trick)
-  const float r = (xc - k * ln2_hi) - k * ln2_lo;             // |r| <= ln2/2
+  const float r = (xc - k * ln2_hi) - k * ln2_lo;            // |r| <= ln2/2
   const float r2 = r * r;
-  float p = 1.9875691500e-4f;                                 // Cephes expf
+  float p = 1.9875691500e-4f;  // Cephes expf
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
@@ -119,9 +119,19 @@ inline __m512d exp_zmm(__m512d x) {
                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(6.93145751953125e-1), x);
   r = _mm512_fnmadd_pd(k, _mm512_set1_pd(1.42860682030941723212e-6), r);
-  constexpr double inv[13] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
-                              1.0 / 5040.0,      1.0 / 720.0,       1.0 / 120.0,      1.0 / 24.0,      1.0 / 6.0,
-                              0.5,               1.0,               1.0};
+  constexpr double inv[13] = {1.0 / 479001600.0,
+                              1.0 / 39916800.0,
+                              1.0 / 3628800.0,
+                              1.0 / 362880.0,
+                              1.0 / 40320.0,
+                              1.0 / 5040.0,
+                              1.0 / 720.0,
+                              1.0 / 120.0,
+                              1.0 / 24.0,
+                              1.0 / 6.0,
+                              0.5,
+                              1.0,
+                              1.0};
   __m512d p = _mm512_set1_pd(1.0 / 6227020800.0);  // Σ_{j<=13} r^j / j!, as vexp
   for (double c : inv) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(c));
   return _mm512_maskz_scalef_pd(normal, p, k);
@@ -149,7 +159,8 @@ inline void readout(const float* C, const float* x, Index N, float* y) {
   for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_setzero_ps();
   for (Index n = 0; n < N; ++n) {
     const __m512 c = _mm512_set1_ps(C[n]);
-    for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_fmadd_ps(c, _mm512_loadu_ps(x + n * kLanes<float> + 16 * r), acc[r]);
+    for (int r = 0; r < kRegisters; ++r)
+      acc[r] = _mm512_fmadd_ps(c, _mm512_loadu_ps(x + n * kLanes<float> + 16 * r), acc[r]);
   }
   for (int r = 0; r < kRegisters; ++r) _mm512_storeu_ps(y + 16 * r, acc[r]);
 }
@@ -158,7 +169,8 @@ inline void readout(const double* C, const double* x, Index N, double* y) {
   for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_setzero_pd();
   for (Index n = 0; n < N; ++n) {
     const __m512d c = _mm512_set1_pd(C[n]);
-    for (int r = 0; r < kRegisters; ++r) acc[r] = _mm512_fmadd_pd(c, _mm512_loadu_pd(x + n * kLanes<double> + 8 * r), acc[r]);
+    for (int r = 0; r < kRegisters; ++r)
+      acc[r] = _mm512_fmadd_pd(c, _mm512_loadu_pd(x + n * kLanes<double> + 8 * r), acc[r]);
   }
   for (int r = 0; r < kRegisters; ++r) _mm512_storeu_pd(y + 8 * r, acc[r]);
 }
@@ -194,11 +206,21 @@ inline float vexpm1(float x) {
 #pragma omp declare simd notinbranch
 inline double vexpm1(double x) {
   double p = 1.0 / 355687428096000.0;  // 1/17!
-  constexpr double inv[16] = {1.0 / 20922789888000.0, 1.0 / 1307674368000.0, 1.0 / 87178291200.0,
-                              1.0 / 6227020800.0,     1.0 / 479001600.0,     1.0 / 39916800.0,
-                              1.0 / 3628800.0,        1.0 / 362880.0,        1.0 / 40320.0,
-                              1.0 / 5040.0,           1.0 / 720.0,           1.0 / 120.0,
-                              1.0 / 24.0,             1.0 / 6.0,             0.5,
+  constexpr double inv[16] = {1.0 / 20922789888000.0,
+                              1.0 / 1307674368000.0,
+                              1.0 / 87178291200.0,
+                              1.0 / 6227020800.0,
+                              1.0 / 479001600.0,
+                              1.0 / 39916800.0,
+                              1.0 / 3628800.0,
+                              1.0 / 362880.0,
+                              1.0 / 40320.0,
+                              1.0 / 5040.0,
+                              1.0 / 720.0,
+                              1.0 / 120.0,
+                              1.0 / 24.0,
+                              1.0 / 6.0,
+                              0.5,
                               1.0};
   for (int j = 0; j < 16; ++j) p = p * x + inv[j];
   const double small = p * x;
@@ -285,8 +307,7 @@ struct SelectiveScanPolicy {
   void initial(Index blk, S* x) const {
     const Index N = p.dstate, m = lanes(blk), base = seq(blk) * p.channels + c0(blk);
     for (Index n = 0; n < N; ++n)
-      for (Index l = 0; l < W; ++l)
-        x[n * W + l] = (!p.h0.empty() && l < m) ? p.h0[(base + l) * N + n] : S(0);
+      for (Index l = 0; l < W; ++l) x[n * W + l] = (!p.h0.empty() && l < m) ? p.h0[(base + l) * N + n] : S(0);
   }
 
   void coeffs(Index blk, Index t, S* a, S* b) const {

@@ -19,8 +19,8 @@
 
 #include "cpu/scan/engine.hpp"
 
-#include <Eigen/Core>
 #include <omp.h>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
@@ -106,8 +106,10 @@ class SsdPolicy {
 
   void initial(Index blk, S* x) const {
     const Index PN = state();
-    if (pr_.h0.empty()) std::fill(x, x + PN, S(0));
-    else std::copy(pr_.h0.data() + blk * PN, pr_.h0.data() + (blk + 1) * PN, x);
+    if (pr_.h0.empty())
+      std::fill(x, x + PN, S(0));
+    else
+      std::copy(pr_.h0.data() + blk * PN, pr_.h0.data() + (blk + 1) * PN, x);
   }
 
   // step 0: identity (x_0 = h0); step c >= 1: chunk c−1's (g, S).

@@ -93,8 +93,8 @@ void launch_padded(const In* q, const In* k, const In* v, float* out, Index head
 }
 
 template <class In>
-void launch(const In* q, const In* k, const In* v, float* out, Index heads, Index len, Index head_dim,
-            Index value_dim, float scale, void* stream) {
+void launch(const In* q, const In* k, const In* v, float* out, Index heads, Index len, Index head_dim, Index value_dim,
+            float scale, void* stream) {
   check_device_args(q, k, v, out, heads, len, head_dim, value_dim, scale);
   auto s = static_cast<cudaStream_t>(stream);
   // One kernel per padded dim; d and dv share it (padding the smaller one costs only its zero columns).
@@ -130,8 +130,7 @@ ConstTensorView<float> widen(ConstTensorView<bf16> x, std::vector<float>& storag
 template <class In>
 void check_cuda_dims(std::string_view fn, ConstTensorView<In> q, ConstTensorView<In> v) {
   require(q.dim <= kernels::kMaxDim && v.dim <= kernels::kMaxDim, fn,
-          "q, k and v must have dim <= 128 on the CUDA backend; got q " + shape_string(q) + ", v " +
-              shape_string(v));
+          "q, k and v must have dim <= 128 on the CUDA backend; got q " + shape_string(q) + ", v " + shape_string(v));
 }
 
 /// A non-finite output row after finite, validated inputs can only come from fp32 overflow: of a logit
@@ -158,12 +157,9 @@ void run_on_device_zero(const In* q, const In* k, const In* v, TensorView<float>
   DeviceBuffer<In> dq(heads * len * head_dim, kHostFn), dk(heads * len * head_dim, kHostFn),
       dv(heads * len * value_dim, kHostFn);
   DeviceBuffer<float> dout(heads * len * value_dim, kHostFn);
-  check_cuda(cudaMemcpyAsync(dq.get(), q, dq.bytes(), cudaMemcpyHostToDevice, stream.get()), kHostFn,
-             "cudaMemcpy q");
-  check_cuda(cudaMemcpyAsync(dk.get(), k, dk.bytes(), cudaMemcpyHostToDevice, stream.get()), kHostFn,
-             "cudaMemcpy k");
-  check_cuda(cudaMemcpyAsync(dv.get(), v, dv.bytes(), cudaMemcpyHostToDevice, stream.get()), kHostFn,
-             "cudaMemcpy v");
+  check_cuda(cudaMemcpyAsync(dq.get(), q, dq.bytes(), cudaMemcpyHostToDevice, stream.get()), kHostFn, "cudaMemcpy q");
+  check_cuda(cudaMemcpyAsync(dk.get(), k, dk.bytes(), cudaMemcpyHostToDevice, stream.get()), kHostFn, "cudaMemcpy k");
+  check_cuda(cudaMemcpyAsync(dv.get(), v, dv.bytes(), cudaMemcpyHostToDevice, stream.get()), kHostFn, "cudaMemcpy v");
   launch(dq.get(), dk.get(), dv.get(), dout.get(), heads, len, head_dim, value_dim, scale, stream.get());
   check_cuda(cudaMemcpyAsync(out.data, dout.get(), dout.bytes(), cudaMemcpyDeviceToHost, stream.get()), kHostFn,
              "cudaMemcpy out");
@@ -180,8 +176,8 @@ void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstT
   run_on_device_zero(q.data, k.data, v.data, out, q.heads, q.len, q.dim, v.dim, scale);
 }
 
-void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v,
-                      TensorView<float> out, float scale) {
+void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v, TensorView<float> out,
+                      float scale) {
   require(out.data != nullptr, kHostFn, "out has a null data pointer");
   {
     // The shared checks on exact fp32 copies: the same checks and messages as every other backend.
@@ -200,8 +196,8 @@ void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstT
   check_cuda_dims(kDeviceFn, q, v);
   launch(q.data, k.data, v.data, out.data, q.heads, q.len, q.dim, v.dim, scale, stream);
 }
-void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v,
-                      TensorView<float> out, float scale, void* stream) {
+void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v, TensorView<float> out,
+                      float scale, void* stream) {
   seqref::detail::check_causal_attention_shapes(kDeviceFn, q, k, v, out);
   check_cuda_dims(kDeviceFn, q, v);
   launch(q.data, k.data, v.data, out.data, q.heads, q.len, q.dim, v.dim, scale, stream);

@@ -48,13 +48,16 @@
 
 namespace seqref::cuda::kernels {
 
-constexpr int kBlockQ = static_cast<int>(seqref::cuda::blocking::attention::block_q);                            ///< query rows per thread block
-constexpr int kBlockK = static_cast<int>(seqref::cuda::blocking::attention::block_k);                            ///< keys per shared-memory tile
-constexpr int kThreads = static_cast<int>(seqref::cuda::blocking::attention::threads);                          ///< threads per block
-constexpr int kRowsPerThread = static_cast<int>(seqref::cuda::blocking::attention::rows_per_thread);                      ///< query rows per thread (one row group)
-constexpr int kLanesPerRow = static_cast<int>(seqref::cuda::blocking::attention::lanes_per_row);                        ///< threads sharing a row group
-constexpr int kKeysPerLane = kBlockK / kLanesPerRow;   ///< score columns per thread
-constexpr int kMaxDim = static_cast<int>(seqref::cuda::blocking::attention::max_dim);                           ///< largest (padded) head / value dim
+constexpr int kBlockQ = static_cast<int>(seqref::cuda::blocking::attention::block_q);   ///< query rows per thread block
+constexpr int kBlockK = static_cast<int>(seqref::cuda::blocking::attention::block_k);   ///< keys per shared-memory tile
+constexpr int kThreads = static_cast<int>(seqref::cuda::blocking::attention::threads);  ///< threads per block
+constexpr int kRowsPerThread =
+    static_cast<int>(seqref::cuda::blocking::attention::rows_per_thread);  ///< query rows per thread (one row group)
+constexpr int kLanesPerRow =
+    static_cast<int>(seqref::cuda::blocking::attention::lanes_per_row);  ///< threads sharing a row group
+constexpr int kKeysPerLane = kBlockK / kLanesPerRow;                     ///< score columns per thread
+constexpr int kMaxDim =
+    static_cast<int>(seqref::cuda::blocking::attention::max_dim);  ///< largest (padded) head / value dim
 static_assert(kThreads == (kBlockQ / kRowsPerThread) * kLanesPerRow, "thread layout must cover the query tile");
 static_assert(kBlockQ == kBlockK, "the diagonal key tile is the query tile's own index");
 
@@ -138,7 +141,7 @@ __device__ __forceinline__ void absorb_key_tile(RowState<D>& st, const float* Qs
 #pragma unroll
     for (int n = 0; n < kKeysPerLane; ++n) s[i][n] *= scale;
 
-  // Online softmax, row by row. Local indices: row ty·4 + i, key tx + 8n (the tile offsets cancel on the diagonal).
+      // Online softmax, row by row. Local indices: row ty·4 + i, key tx + 8n (the tile offsets cancel on the diagonal).
 #pragma unroll
   for (int i = 0; i < kRowsPerThread; ++i) {
     const int row = ty * kRowsPerThread + i;
@@ -162,7 +165,7 @@ __device__ __forceinline__ void absorb_key_tile(RowState<D>& st, const float* Qs
     for (int n = 0; n < kKeysPerLane; ++n) {
       const bool visible = !kDiagonal || tx + n * kLanesPerRow <= row;
       const float x = s[i][n];
-      float p = 0.0f;  // masked keys: exactly zero weight
+      float p = 0.0f;                                                               // masked keys: exactly zero weight
       if (visible) p = isfinite(x) ? expf(x - m_new) : __int_as_float(0x7fffffff);  // overflowed logit: NaN row
       s[i][n] = p;
       row_sum += p;
@@ -201,11 +204,9 @@ __device__ __forceinline__ void absorb_key_tile(RowState<D>& st, const float* Qs
 /// One block: query tile qt of head h. Blocks are numbered so that the longest (latest) query tiles of all heads
 /// start first — the causal triangle makes them the most expensive. Grid: heads · ceil(len / 64) blocks of 128.
 template <int D, class In>
-__global__ void __launch_bounds__(kThreads) causal_attention_forward(const In* __restrict__ q,
-                                                                     const In* __restrict__ k,
-                                                                     const In* __restrict__ v,
-                                                                     float* __restrict__ out, int heads, int len,
-                                                                     int head_dim, int value_dim, float scale) {
+__global__ void __launch_bounds__(kThreads)
+    causal_attention_forward(const In* __restrict__ q, const In* __restrict__ k, const In* __restrict__ v,
+                             float* __restrict__ out, int heads, int len, int head_dim, int value_dim, float scale) {
   static_assert(D == 16 || D == 32 || D == 64 || D == 128, "padded dim must be 16, 32, 64 or 128");
   constexpr int kStride = D + 1;
   constexpr int kCols = RowState<D>::kCols;
@@ -213,9 +214,9 @@ __global__ void __launch_bounds__(kThreads) causal_attention_forward(const In* _
   constexpr unsigned kFull = 0xffffffffu;
 
   extern __shared__ float smem[];
-  float* Qs = smem;                       // [64][D+1]: q of this tile's rows
-  float* Ks = Qs + kBlockQ * kStride;     // [64][D+1]: current key tile
-  float* Vs = Ks + kBlockK * kStride;     // [64][D+1]: current value tile
+  float* Qs = smem;                    // [64][D+1]: q of this tile's rows
+  float* Ks = Qs + kBlockQ * kStride;  // [64][D+1]: current key tile
+  float* Vs = Ks + kBlockK * kStride;  // [64][D+1]: current value tile
 
   const int n_qtiles = (len + kBlockQ - 1) / kBlockQ;
   const int h = static_cast<int>(blockIdx.x % static_cast<unsigned>(heads));

@@ -179,8 +179,8 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
   du.upload(u.data());
   dx0.upload(host_x0.data());
   dx.upload(host_x.data());
-  float* cur = dx.get();    // x^(k)
-  float* nxt = dnext.get(); // x̂, then x^(k+1)
+  float* cur = dx.get();     // x^(k)
+  float* nxt = dnext.get();  // x̂, then x^(k+1)
 
   DeerResult<float> res;
   res.tolerance = tolerance;
@@ -209,12 +209,14 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
       if (opt.on_sweep) opt.on_sweep(DeerSweepInfo<float>{res.sweeps, std::span<const float>(host_x), r});
     }
     if (res.sweeps == 0 || r < res.residual) {
-      check_cuda(cudaMemcpyAsync(dbest.get(), cur, dx.bytes(), cudaMemcpyDeviceToDevice, s), kFn,
-                 "cudaMemcpy D2D");
+      check_cuda(cudaMemcpyAsync(dbest.get(), cur, dx.bytes(), cudaMemcpyDeviceToDevice, s), kFn, "cudaMemcpy D2D");
       res.residual = r;
       res.best_sweep = res.sweeps;
     }
-    if (r <= res.tolerance) { res.status = DeerStatus::converged; break; }
+    if (r <= res.tolerance) {
+      res.status = DeerStatus::converged;
+      break;
+    }
     if (res.sweeps >= max_sweeps) break;
     check_cuda(scan::chunked_scan<D, kThreads, ITEMS>(plan, SweepSteps<D>{w, kind, dF.get(), cur, dx0.get()},
                                                       DampedEmit<D>{cur, static_cast<float>(opt.damping), nxt},
@@ -238,8 +240,8 @@ DeerResult<float> deer(const TanhCell<float>& cell, std::span<const float> u, st
   const Index d = cell.dim;
   detail::check_deer_options<float>(kFn, T, d, opt.tolerance, opt.max_sweeps, opt.damping, opt.initial_guess);
   require(d <= kDeerMaxDim, kFn,
-          "the CUDA backend instantiates state sizes d = 1.." + std::to_string(kDeerMaxDim) + "; got d = " +
-              std::to_string(d) + " (use seqref::cpu::deer)");
+          "the CUDA backend instantiates state sizes d = 1.." + std::to_string(kDeerMaxDim) +
+              "; got d = " + std::to_string(d) + " (use seqref::cpu::deer)");
   double x0_scale = 1;
   for (float v : x0) x0_scale = std::max(x0_scale, double(std::fabs(v)));
   const double tol = opt.tolerance > 0 ? opt.tolerance : ref::deer_default_tolerance(cell) * x0_scale;

@@ -126,7 +126,10 @@ __device__ void scan_tile(long long tile_begin, long long len, CarriedPrefix<D>&
 #pragma unroll
   for (int k = 0; k < ITEMS; ++k) {
     const long long t = first + k;
-    if (t < len) load(t, steps[k]); else steps[k] = identity<D>();
+    if (t < len)
+      load(t, steps[k]);
+    else
+      steps[k] = identity<D>();
     run = compose(run, steps[k]);
   }
   Affine<D> entering;  // composite of every step before this thread's run, applied to x_0
@@ -209,7 +212,7 @@ __global__ void chunk_summaries(Steps steps, long long len, long long chunk, lon
   CarriedPrefix<D> carry{identity<D>()};
   for (long long tile = begin; tile < end; tile += static_cast<long long>(THREADS) * ITEMS)
     scan_tile<D, THREADS, ITEMS>(
-        tile, end, carry, temp, [&](long long t, Affine<D>& s) { load(t, s); }, [](long long, const float (&)[D]) {});
+        tile, end, carry, temp, [&](long long t, Affine<D>& s) { load(t, s); }, [](long long, const float(&)[D]) {});
   // thread 0 (warp 0) ran the prefix callback on every tile: its carry is the chunk's composite
   if (threadIdx.x == 0) summaries[seq * chunks + c] = carry.running;
 }
@@ -232,7 +235,7 @@ __global__ void chunk_entering(const Affine<D>* __restrict__ summaries, const fl
   for (long long tile = 0; tile < chunks; tile += static_cast<long long>(THREADS) * ITEMS)
     scan_tile<D, THREADS, ITEMS>(
         tile, chunks, carry, temp, [&](long long c, Affine<D>& s) { s = sum[c]; },
-        [&](long long c, const float (&x)[D]) {  // x: the state leaving chunk c = entering chunk c + 1
+        [&](long long c, const float(&x)[D]) {  // x: the state leaving chunk c = entering chunk c + 1
           if (c + 1 < chunks)
             for (int i = 0; i < D; ++i) ent[(c + 1) * D + i] = x[i];
         });
@@ -255,7 +258,7 @@ __global__ void chunk_rescan(Steps steps, Emit emit, long long len, long long ch
   for (long long tile = begin; tile < end; tile += static_cast<long long>(THREADS) * ITEMS)
     scan_tile<D, THREADS, ITEMS>(
         tile, end, carry, temp, [&](long long t, Affine<D>& s) { load(t, s); },
-        [&](long long t, const float (&x)[D]) { out(t, x); });
+        [&](long long t, const float(&x)[D]) { out(t, x); });
 }
 
 /// The three stages on `stream` for plan p (from plan_chunks<THREADS, ITEMS>). x0: device, sequences × D initial

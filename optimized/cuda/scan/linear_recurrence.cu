@@ -34,9 +34,11 @@ constexpr int dense_items() {
 }
 
 // Shape-only switch to the chunked scan (untuned: no GPU measurements behind the constants).
-constexpr long long kFewLanes = blocking::scan::few_lanes;      // ≈ 2 × the SM count of an H100
-constexpr long long kLongTiles = blocking::scan::long_tiles;       // a lane of ≥ 8 tiles: worth two more launches and a second read
-constexpr long long kChunkBlocks = blocking::scan::chunk_blocks;  // plan_chunks' max_blocks: up to 1024 / lanes (> 4) chunks per lane
+constexpr long long kFewLanes = blocking::scan::few_lanes;  // ≈ 2 × the SM count of an H100
+constexpr long long kLongTiles =
+    blocking::scan::long_tiles;  // a lane of ≥ 8 tiles: worth two more launches and a second read
+constexpr long long kChunkBlocks =
+    blocking::scan::chunk_blocks;  // plan_chunks' max_blocks: up to 1024 / lanes (> 4) chunks per lane
 
 bool use_chunked(long long lanes, long long len, long long tile) {
   return lanes < kFewLanes && len >= kLongTiles * tile;
@@ -139,8 +141,8 @@ __global__ void lane_scan(Steps steps, Emit emit, const float* x0, long long len
 
 // Either schedule for `lanes` lanes of `len` steps; returns the tile (THREADS × ITEMS steps).
 template <int D, int ITEMS, class Steps, class Emit>
-Index launch(const Steps& steps, const Emit& emit, const float* x0, long long lanes, long long len,
-             cudaStream_t stream, std::string_view fn) {
+Index launch(const Steps& steps, const Emit& emit, const float* x0, long long lanes, long long len, cudaStream_t stream,
+             std::string_view fn) {
   constexpr long long tile = static_cast<long long>(kThreads) * ITEMS;
   if (lanes <= 0 || len <= 0) return tile;
   if (use_chunked(lanes, len, tile)) {
@@ -168,11 +170,11 @@ Index linear_recurrence(const LinearRecurrence<float>& p, std::span<float> x, st
                         ScanSchedule schedule) {
   constexpr std::string_view fn = "seqref::cuda::linear_recurrence";
   detail::check_linear_recurrence<float>(fn, p, x, x_final);
-  require(p.kind != Transition::dense || p.dim <= 8, fn,
-          "dense J is supported for dim <= 8 on CUDA (maps are composed in registers); got dim " +
-              std::to_string(p.dim));
-  require(schedule.chunk == 0, fn, "schedule.chunk must be 0 (the tile is fixed by the kernel); got " +
-                                       std::to_string(schedule.chunk));
+  require(
+      p.kind != Transition::dense || p.dim <= 8, fn,
+      "dense J is supported for dim <= 8 on CUDA (maps are composed in registers); got dim " + std::to_string(p.dim));
+  require(schedule.chunk == 0, fn,
+          "schedule.chunk must be 0 (the tile is fixed by the kernel); got " + std::to_string(schedule.chunk));
   host::require_device(fn);
   host::DeviceZero device(fn);
   host::Stream stream(fn);

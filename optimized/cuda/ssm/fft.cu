@@ -101,8 +101,8 @@ void dft_batched(std::span<std::complex<float>> span, Index batch, Index n, bool
   for (Index i = 0; i < batch * n; ++i)
     if (!std::isfinite(data[i].real()) || !std::isfinite(data[i].imag()))
       invalid_argument(fn, "data has a non-finite value at row " + std::to_string(i / n) + ", column " +
-                               std::to_string(i % n) + " (shape [" + std::to_string(batch) + ", " +
-                               std::to_string(n) + "])");
+                               std::to_string(i % n) + " (shape [" + std::to_string(batch) + ", " + std::to_string(n) +
+                               "])");
   require_device(fn);
   DeviceZero device(fn);
   Stream stream(fn);
@@ -124,8 +124,8 @@ void causal_conv(std::span<const float> kernel_span, std::span<const float> u_sp
   const std::string shape = "[" + std::to_string(channels) + ", " + std::to_string(L) + "]";
   for (Index i = 0; i < channels * L; ++i) {
     if (!std::isfinite(kernel[i]))
-      invalid_argument(fn, "kernel has a non-finite value at [" + std::to_string(i / L) + ", " +
-                               std::to_string(i % L) + "] (shape " + shape + ")");
+      invalid_argument(fn, "kernel has a non-finite value at [" + std::to_string(i / L) + ", " + std::to_string(i % L) +
+                               "] (shape " + shape + ")");
     if (!std::isfinite(u[i]))
       invalid_argument(fn, "u has a non-finite value at [" + std::to_string(i / L) + ", " + std::to_string(i % L) +
                                "] (shape " + shape + ")");
@@ -147,8 +147,8 @@ void causal_conv(std::span<const float> kernel_span, std::span<const float> u_sp
   check_cuda(cudaMemcpy2DAsync(dk.get(), pitch, kernel, row, row, static_cast<std::size_t>(channels),
                                cudaMemcpyHostToDevice, stream.get()),
              fn, "cudaMemcpy2D H2D (kernel)");
-  check_cuda(cudaMemcpy2DAsync(du.get(), pitch, u, row, row, static_cast<std::size_t>(channels),
-                               cudaMemcpyHostToDevice, stream.get()),
+  check_cuda(cudaMemcpy2DAsync(du.get(), pitch, u, row, row, static_cast<std::size_t>(channels), cudaMemcpyHostToDevice,
+                               stream.get()),
              fn, "cudaMemcpy2D H2D (u)");
   Plan r2c(static_cast<int>(n), CUFFT_R2C, static_cast<int>(channels), stream.get(), fn);
   Plan c2r(static_cast<int>(n), CUFFT_C2R, static_cast<int>(channels), stream.get(), fn);
@@ -156,11 +156,11 @@ void causal_conv(std::span<const float> kernel_span, std::span<const float> u_sp
   check_cufft(cufftExecR2C(r2c.get(), du.get(), fu.get()), fn, "cufftExecR2C (u)");
   const long long count = static_cast<long long>(channels * bins);
   spectral_product_kernel<<<grid_for(count), 256, 0, stream.get()>>>(fk.get(), fu.get(), count,
-                                                                       1.0f / static_cast<float>(n));
+                                                                     1.0f / static_cast<float>(n));
   check_cuda(cudaGetLastError(), fn, "spectral product kernel launch");
   check_cufft(cufftExecC2R(c2r.get(), fk.get(), dk.get()), fn, "cufftExecC2R");
-  check_cuda(cudaMemcpy2DAsync(y, row, dk.get(), pitch, row, static_cast<std::size_t>(channels),
-                               cudaMemcpyDeviceToHost, stream.get()),
+  check_cuda(cudaMemcpy2DAsync(y, row, dk.get(), pitch, row, static_cast<std::size_t>(channels), cudaMemcpyDeviceToHost,
+                               stream.get()),
              fn, "cudaMemcpy2D D2H");
   check_cuda(cudaStreamSynchronize(stream.get()), fn, "cudaStreamSynchronize");
 }

@@ -71,9 +71,9 @@ struct LegsPolicy {
       const float denom = 1.0f + lambda * nn + lambda;
       const float a = (1.0f - lambda * nn) / denom, b = v / denom;
       const float xn = x[n];
-      cum += v * xn;                                                // Σ_{j≤n} √(2j+1) x_j
+      cum += v * xn;                                                             // Σ_{j≤n} √(2j+1) x_j
       const float r = xn + cc * (nn * xn - v * cum) + (w * (b_scale * v)) * uk;  // ((I + A/(2k))x + w B u)_n
-      const float sn = a * s_prev + b * r;                          // the post's recurrence
+      const float sn = a * s_prev + b * r;                                       // the post's recurrence
       z[n] = (sn - s_prev) / v;
       s_prev = sn;
     }
@@ -97,8 +97,13 @@ void hippo_legs_online(ConstTensorView<float> u_view, TensorView<float> states_v
   const float* u = u_view.data;
   float* states = states_view.data;
   const unsigned blocks = static_cast<unsigned>((channels + kThreads - 1) / kThreads);
-  const LegsPolicy policy{u, states, static_cast<int>(channels), static_cast<int>(len), static_cast<int>(N),
-                          static_cast<float>(options.b_scale), options.log_weight};
+  const LegsPolicy policy{u,
+                          states,
+                          static_cast<int>(channels),
+                          static_cast<int>(len),
+                          static_cast<int>(N),
+                          static_cast<float>(options.b_scale),
+                          options.log_weight};
   scan::sequential_lanes<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(policy);
   check_cuda(cudaGetLastError(), kDeviceFn, "kernel launch");
 }

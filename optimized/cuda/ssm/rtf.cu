@@ -17,8 +17,8 @@
 #include "seqref/core/validate.hpp"
 #include "seqref/opt/backend.hpp"
 
-#include <cuda_runtime.h>
 #include <cuComplex.h>
+#include <cuda_runtime.h>
 
 #include <climits>
 #include <cmath>
@@ -40,8 +40,8 @@ using host::Stream;
 constexpr std::string_view kFn = "seqref::cuda::rtf_kernel";
 
 // Row 2c: numerator of channel c; row 2c+1: denominator. Entry k sums every coefficient whose exponent ≡ k (mod L).
-__global__ void build_rows_kernel(const float* a, const float* b, cuFloatComplex* rows, long long channels,
-                                  long long N, long long L) {
+__global__ void build_rows_kernel(const float* a, const float* b, cuFloatComplex* rows, long long channels, long long N,
+                                  long long L) {
   const long long total = 2 * channels * L;
   for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < total;
        idx += static_cast<long long>(gridDim.x) * blockDim.x) {
@@ -100,8 +100,8 @@ void rtf_kernel(std::span<const float> a_span, std::span<const float> b_span, st
   check_cuda(cudaMemcpyAsync(da.get(), a, da.bytes(), cudaMemcpyHostToDevice, stream.get()), kFn, "cudaMemcpy H2D (a)");
   check_cuda(cudaMemcpyAsync(db.get(), b, db.bytes(), cudaMemcpyHostToDevice, stream.get()), kFn, "cudaMemcpy H2D (b)");
   check_cuda(cudaMemsetAsync(flag.get(), 0, sizeof(int), stream.get()), kFn, "cudaMemset");
-  build_rows_kernel<<<grid_for(2 * channels * L), 256, 0, stream.get()>>>(da.get(), db.get(), rows.get(), channels,
-                                                                           N, L);
+  build_rows_kernel<<<grid_for(2 * channels * L), 256, 0, stream.get()>>>(da.get(), db.get(), rows.get(), channels, N,
+                                                                          L);
   check_cuda(cudaGetLastError(), kFn, "build_rows kernel launch");
   device::dft_batched({reinterpret_cast<std::complex<float>*>(rows.get()), static_cast<std::size_t>(2 * channels * L)},
                       2 * channels, L, false, stream.get());
@@ -114,16 +114,17 @@ void rtf_kernel(std::span<const float> a_span, std::span<const float> b_span, st
                                static_cast<std::size_t>(channels * L), cudaMemcpyDeviceToHost, stream.get()),
              kFn, "cudaMemcpy2D D2H");
   int zero = 0;
-  check_cuda(cudaMemcpyAsync(&zero, flag.get(), sizeof(int), cudaMemcpyDeviceToHost, stream.get()), kFn, "cudaMemcpy flag");
+  check_cuda(cudaMemcpyAsync(&zero, flag.get(), sizeof(int), cudaMemcpyDeviceToHost, stream.get()), kFn,
+             "cudaMemcpy flag");
   check_cuda(cudaStreamSynchronize(stream.get()), kFn, "cudaStreamSynchronize");
-  require(zero == 0, kFn,
-          "the denominator 1 + a_1 z + ... + a_N z^N vanishes at an L-th root of unity for some channel (" + shapes +
-              ")");
+  require(
+      zero == 0, kFn,
+      "the denominator 1 + a_1 z + ... + a_N z^N vanishes at an L-th root of unity for some channel (" + shapes + ")");
   for (Index i = 0; i < channels * L; ++i)
     if (!std::isfinite(kernel[i]))
-      invalid_argument(kFn, "kernel of channel " + std::to_string(i / L) + " overflows at k = " +
-                                std::to_string(i % L) + ": the denominator nearly vanishes at an L-th root of unity (" +
-                                shapes + ")");
+      invalid_argument(kFn, "kernel of channel " + std::to_string(i / L) +
+                                " overflows at k = " + std::to_string(i % L) +
+                                ": the denominator nearly vanishes at an L-th root of unity (" + shapes + ")");
 }
 
 }  // namespace seqref::cuda

@@ -114,8 +114,8 @@ __global__ void vandermonde_kernel_f32(const Mode* __restrict__ modes, float* __
 }  // namespace
 
 void cauchy_kernel(std::span<const std::complex<float>> w_span, std::span<const std::complex<float>> lambda_span,
-                   std::span<const std::complex<float>> z_span, std::span<std::complex<float>> out_span,
-                   Index channels, Index N, Index nodes) {
+                   std::span<const std::complex<float>> z_span, std::span<std::complex<float>> out_span, Index channels,
+                   Index N, Index nodes) {
   constexpr std::string_view fn = "seqref::cuda::cauchy_kernel";
   seqref::detail::check_cauchy_kernel<float>(fn, w_span, lambda_span, z_span, out_span, channels, N, nodes);
   check_grid(fn, channels, "nodes", nodes);
@@ -155,8 +155,8 @@ void vandermonde_kernel(std::span<const std::complex<float>> w_span, std::span<c
   for (Index i = 0; i < channels * N; ++i) {
     const std::complex<double> zd(z[i]);
     const double r = std::abs(zd);
-    modes[static_cast<std::size_t>(i)] = {make_float2(w[i].real(), w[i].imag()),
-                                          r > 0 ? std::log2(r) : -HUGE_VAL, std::arg(zd) / M_PI};
+    modes[static_cast<std::size_t>(i)] = {make_float2(w[i].real(), w[i].imag()), r > 0 ? std::log2(r) : -HUGE_VAL,
+                                          std::arg(zd) / M_PI};
   }
   DeviceZero on_device_zero(fn);
   DeviceBuffer<Mode> dm(channels * N, fn);

@@ -41,7 +41,8 @@ using host::check_cuda;
 constexpr std::string_view kHostFn = "seqref::cuda::selective_scan";
 constexpr std::string_view kDeviceFn = "seqref::cuda::device::selective_scan";
 constexpr int kThreads = static_cast<int>(blocking::selective_scan::threads);
-constexpr int kGroup = static_cast<int>(blocking::selective_scan::group);  // channels per block: one 32-byte sector of a [batch, T, channels] row
+constexpr int kGroup = static_cast<int>(
+    blocking::selective_scan::group);  // channels per block: one 32-byte sector of a [batch, T, channels] row
 
 struct Params {
   const float *u, *delta, *A, *B, *C, *D, *z, *delta_bias, *h0;
@@ -63,9 +64,9 @@ __global__ void __launch_bounds__(kThreads) selective_scan_kernel(Params p) {
   constexpr int RS = TILE + 1;
   __shared__ typename BlockScan::TempStorage temp;
   extern __shared__ float smem[];
-  float* u_s = smem;                  // [G, RS] u; later y + D u
-  float* dt_s = u_s + RS * kGroup;    // [G, RS] Δ
-  Step* carries = reinterpret_cast<Step*>(dt_s + RS * kGroup);  // [G, dstate]
+  float* u_s = smem;                                                                        // [G, RS] u; later y + D u
+  float* dt_s = u_s + RS * kGroup;                                                          // [G, RS] Δ
+  Step* carries = reinterpret_cast<Step*>(dt_s + RS * kGroup);                              // [G, dstate]
   auto slot = [](int tl, int g) { return g * RS + (tl % ITEMS) * kThreads + tl / ITEMS; };  // row tl of the tile
 
   const long long groups = (p.channels + kGroup - 1) / kGroup;
@@ -124,13 +125,13 @@ __global__ void __launch_bounds__(kThreads) selective_scan_kernel(Params p) {
           const int k = static_cast<int>(t - first);
           const int at = g * RS + k * kThreads + threadIdx.x;  // = slot(threadIdx.x * ITEMS + k, g)
           const float dt = dt_s[at], uv = u_s[at];
-          s.J[0] = exp2f(dt * a2);                                                       // eq. (2)
-          const float f = !p.zoh ? dt : (a == 0.f ? dt : expm1f(dt * a) / a);            // eq. (3)
+          s.J[0] = exp2f(dt * a2);                                             // eq. (2)
+          const float f = !p.zoh ? dt : (a == 0.f ? dt : expm1f(dt * a) / a);  // eq. (3)
           s.b[0] = f * Bk[k] * uv;
         };
-        auto emit = [&](long long t, const float (&h)[1]) {
+        auto emit = [&](long long t, const float(&h)[1]) {
           const int k = static_cast<int>(t - first);
-          y[g][k] = fmaf(Ck[k], h[0], y[g][k]);                                          // eq. (5)
+          y[g][k] = fmaf(Ck[k], h[0], y[g][k]);  // eq. (5)
         };
         scan::scan_tile<1, kThreads, ITEMS>(tile, T, carry, temp, load, emit);
         if (threadIdx.x == 0) carries[g * N + n] = carry.running;  // read again only after later barriers
@@ -157,7 +158,7 @@ __global__ void __launch_bounds__(kThreads) selective_scan_kernel(Params p) {
           float out = u_s[slot(tl, g)];
           if (p.z != nullptr) {
             const float zv = p.z[idx];
-            out = out * (zv / (1.f + expf(-zv)));                                           // eq. (6)
+            out = out * (zv / (1.f + expf(-zv)));  // eq. (6)
           }
           p.y[idx] = out;
         }
@@ -198,14 +199,28 @@ Index tile_for(std::string_view fn, Index chunk) {
 Index run(std::string_view fn, const SelectiveScan<float>& s, float* y, float* h_last, Index chunk,
           cudaStream_t stream) {
   const Index tile = tile_for(fn, chunk);
-  require(s.dstate <= 1024, fn, "dstate must be <= 1024 (carried prefixes live in shared memory); got " +
-                                    std::to_string(s.dstate));
+  require(s.dstate <= 1024, fn,
+          "dstate must be <= 1024 (carried prefixes live in shared memory); got " + std::to_string(s.dstate));
   const Index groups = (s.channels + kGroup - 1) / kGroup;
   require(s.batch * groups <= INT_MAX, fn, "batch * ceil(channels / 8) must fit in a grid");
   auto opt = [](std::span<const float> v) { return v.empty() ? nullptr : v.data(); };
-  const Params p{s.u.data(), s.delta.data(), s.A.data(), s.B.data(), s.C.data(), opt(s.D), opt(s.z),
-                 opt(s.delta_bias), opt(s.h0), y, h_last, s.batch, s.len, s.channels, s.dstate,
-                 s.delta_softplus, s.discretization == BDiscretization::zoh};
+  const Params p{s.u.data(),
+                 s.delta.data(),
+                 s.A.data(),
+                 s.B.data(),
+                 s.C.data(),
+                 opt(s.D),
+                 opt(s.z),
+                 opt(s.delta_bias),
+                 opt(s.h0),
+                 y,
+                 h_last,
+                 s.batch,
+                 s.len,
+                 s.channels,
+                 s.dstate,
+                 s.delta_softplus,
+                 s.discretization == BDiscretization::zoh};
   const unsigned blocks = static_cast<unsigned>(s.batch * groups);
   switch (tile) {
     case 256: launch<2>(p, blocks, stream, fn); break;
@@ -260,10 +275,9 @@ Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, st
   d.z = on_device(problem.z, *dz);
   d.delta_bias = on_device(problem.delta_bias, *dbias);
   d.h0 = on_device(problem.h0, *dh0);
-  const Index tile =
-      device::selective_scan(d, y.empty() ? std::span<float>{} : std::span<float>(dy.get(), y.size()),
-                             h_last.empty() ? std::span<float>{} : std::span<float>(dh.get(), h_last.size()),
-                             schedule.chunk, stream.get());
+  const Index tile = device::selective_scan(
+      d, y.empty() ? std::span<float>{} : std::span<float>(dy.get(), y.size()),
+      h_last.empty() ? std::span<float>{} : std::span<float>(dh.get(), h_last.size()), schedule.chunk, stream.get());
   check_cuda(cudaStreamSynchronize(stream.get()), kHostFn, "kernel");
   if (!y.empty()) dy.download(y.data());
   if (!h_last.empty()) dh.download(h_last.data());

@@ -66,16 +66,17 @@ __global__ void decays_kernel(const float* __restrict__ a, int q, float* __restr
 }
 
 __global__ void chunk_state_kernel(const float* __restrict__ X, const float* __restrict__ A,
-                                   const float* __restrict__ B, float* __restrict__ states,
-                                   float* __restrict__ decays, Dims d) {
+                                   const float* __restrict__ B, float* __restrict__ states, float* __restrict__ decays,
+                                   Dims d) {
   extern __shared__ float smem[];
   const int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, g = h / (d.heads / d.groups);
   const int t0 = c * d.Q, q = min(d.len, t0 + d.Q) - t0;
-  float* xs = smem;               // [q, P]
-  float* bs = xs + d.Q * d.P;     // [q, N], scaled by w
-  float* as = bs + d.Q * d.N;     // [q]
-  float* ws = as + d.Q;           // [q]
-  for (int i = threadIdx.x; i < q; i += blockDim.x) as[i] = A[(static_cast<long long>(b) * d.len + t0 + i) * d.heads + h];
+  float* xs = smem;            // [q, P]
+  float* bs = xs + d.Q * d.P;  // [q, N], scaled by w
+  float* as = bs + d.Q * d.N;  // [q]
+  float* ws = as + d.Q;        // [q]
+  for (int i = threadIdx.x; i < q; i += blockDim.x)
+    as[i] = A[(static_cast<long long>(b) * d.len + t0 + i) * d.heads + h];
   __syncthreads();
   // w_s = exp(seg[last, s]) = exp(a_{s+1} + … + a_last), in the order of chunk_segsum_column
   for (int s = threadIdx.x; s < q; s += blockDim.x) {
@@ -122,7 +123,7 @@ __global__ void state_pass_kernel(float* __restrict__ states, const float* __res
           step.J[0] = dec[t];
           step.b[0] = st[t * PN];
         },
-        [&](long long t, const float (&x)[1]) {
+        [&](long long t, const float(&x)[1]) {
           st[t * PN] = x[0];
           if (h_final && t == nc - 1) h_final[lane] = x[0];
         });
@@ -144,8 +145,7 @@ __global__ void chunk_output_kernel(const float* __restrict__ X, const float* __
   float* vs = as + d.Q;        // [q]
   const long long row0 = static_cast<long long>(b) * d.len + t0;
   for (int i = threadIdx.x; i < q; i += blockDim.x) as[i] = A[(row0 + i) * d.heads + h];
-  for (int k = threadIdx.x; k < q * d.P; k += blockDim.x)
-    xs[k] = X[((row0 + k / d.P) * d.heads + h) * d.P + k % d.P];
+  for (int k = threadIdx.x; k < q * d.P; k += blockDim.x) xs[k] = X[((row0 + k / d.P) * d.heads + h) * d.P + k % d.P];
   for (int k = threadIdx.x; k < q * d.N; k += blockDim.x) {
     const long long at = ((row0 + k / d.N) * d.groups + g) * d.N + k % d.N;
     bs[k] = B[at];
@@ -185,8 +185,14 @@ __global__ void chunk_output_kernel(const float* __restrict__ X, const float* __
 
 Dims dims_of(const SsdShape& s, Index chunk) {
   const int Q = static_cast<int>(std::min<Index>(chunk, s.len));
-  return {static_cast<int>(s.batch), static_cast<int>(s.len), static_cast<int>(s.heads), static_cast<int>(s.headdim),
-          static_cast<int>(s.groups), static_cast<int>(s.dstate), Q, static_cast<int>((s.len + Q - 1) / Q)};
+  return {static_cast<int>(s.batch),
+          static_cast<int>(s.len),
+          static_cast<int>(s.heads),
+          static_cast<int>(s.headdim),
+          static_cast<int>(s.groups),
+          static_cast<int>(s.dstate),
+          Q,
+          static_cast<int>((s.len + Q - 1) / Q)};
 }
 
 void check_device_shape(const SsdShape& s, Index chunk) {
@@ -195,8 +201,8 @@ void check_device_shape(const SsdShape& s, Index chunk) {
   require(s.heads % s.groups == 0, kDeviceFn, "groups must divide heads; got " + s.to_string());
   require(chunk >= 1 && chunk <= kMaxChunk, kDeviceFn,
           "chunk must be in [1, " + std::to_string(kMaxChunk) + "]; got " + std::to_string(chunk));
-  require(s.heads <= 65535 && s.batch <= 65535, kDeviceFn, "heads and batch must be <= 65535 (grid dimensions); got " +
-                                                             s.to_string());
+  require(s.heads <= 65535 && s.batch <= 65535, kDeviceFn,
+          "heads and batch must be <= 65535 (grid dimensions); got " + s.to_string());
   require(s.x_size() <= INT_MAX && s.bc_size() <= INT_MAX && s.batch * s.heads * s.headdim * s.dstate <= INT_MAX,
           kDeviceFn, "sizes must fit in int; got " + s.to_string());
 }
@@ -233,12 +239,12 @@ void ssd(const SsdProblem<float>& problem, std::span<float> Y_span, std::span<fl
   const dim3 grid(static_cast<unsigned>(d.nc), static_cast<unsigned>(d.heads), static_cast<unsigned>(d.batch));
   const std::size_t smem1 = static_cast<std::size_t>(d.Q) * (d.P + d.N + 2) * sizeof(float);
   const std::size_t smem3 = static_cast<std::size_t>(d.Q) * (d.P + 2 * d.N + d.Q + 2) * sizeof(float);
-  check_cuda(cudaFuncSetAttribute(chunk_state_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  static_cast<int>(smem1)),
-             kDeviceFn, "cudaFuncSetAttribute (chunk_state_kernel shared memory)");
-  check_cuda(cudaFuncSetAttribute(chunk_output_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  static_cast<int>(smem3)),
-             kDeviceFn, "cudaFuncSetAttribute (chunk_output_kernel shared memory)");
+  check_cuda(
+      cudaFuncSetAttribute(chunk_state_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem1)),
+      kDeviceFn, "cudaFuncSetAttribute (chunk_state_kernel shared memory)");
+  check_cuda(
+      cudaFuncSetAttribute(chunk_output_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem3)),
+      kDeviceFn, "cudaFuncSetAttribute (chunk_output_kernel shared memory)");
   chunk_state_kernel<<<grid, kThreads, smem1, s>>>(X, A, B, states, decays, d);
   check_cuda(cudaGetLastError(), kDeviceFn, "chunk_state_kernel launch");
   const long long lanes = bh * PN;
@@ -271,8 +277,12 @@ Index ssd(const SsdProblem<float>& pr, std::span<float> Y, std::span<float> h_fi
   dC.upload(pr.C.data());
   if (!pr.h0.empty()) dh0.upload(pr.h0.data());
   auto dspan = [](DeviceBuffer<float>& b, Index n) { return std::span<float>(b.get(), static_cast<std::size_t>(n)); };
-  SsdProblem<float> dp{sh, dspan(dX, sh.x_size()), dspan(dA, sh.a_size()), dspan(dB, sh.bc_size()),
-                       dspan(dC, sh.bc_size()), pr.h0.empty() ? std::span<float>{} : dspan(dh0, sh.state_size())};
+  SsdProblem<float> dp{sh,
+                       dspan(dX, sh.x_size()),
+                       dspan(dA, sh.a_size()),
+                       dspan(dB, sh.bc_size()),
+                       dspan(dC, sh.bc_size()),
+                       pr.h0.empty() ? std::span<float>{} : dspan(dh0, sh.state_size())};
   device::ssd(dp, dspan(dY, sh.x_size()), h_final.empty() ? std::span<float>{} : dspan(dhf, sh.state_size()), Q,
               std::span<std::byte>(reinterpret_cast<std::byte*>(ws.get()), ws.bytes()), nullptr);
   check_cuda(cudaDeviceSynchronize(), kHostFn, "cudaDeviceSynchronize");

@@ -39,7 +39,7 @@ Tensor3<S> causal_attention(ConstTensorView<S> q, ConstTensorView<S> k, ConstTen
   Tensor3<S> o(H, T, v.dim);
   for (Index h = 0; h < H; ++h) {
     const Matrix<S> s = scale * (q.chead(h) * k.chead(h).transpose());  // scores s_ij = scale·q_i·k_j
-    Matrix<S> p = Matrix<S>::Zero(T, T);                                  // p_ij = 0 for j > i (causal mask)
+    Matrix<S> p = Matrix<S>::Zero(T, T);                                // p_ij = 0 for j > i (causal mask)
     for (Index i = 0; i < T; ++i) {
       S m = s(i, 0);  // pass 1: the row maximum over j ≤ i
       for (Index j = 0; j <= i; ++j) {
@@ -128,7 +128,9 @@ Eigen::Map<const Matrix<S>> KvCache<S>::values(Index h) const {
 
 template <class S>
 void KvCache<S>::append(const Matrix<S>& k_t, const Matrix<S>& v_t) {
-  auto shape = [](const Matrix<S>& m) { return "[" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "]"; };
+  auto shape = [](const Matrix<S>& m) {
+    return "[" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "]";
+  };
   require(k_t.rows() == heads_ && k_t.cols() == key_dim_ && v_t.rows() == heads_ && v_t.cols() == value_dim_,
           "seqref::ref::KvCache::append",
           "k_t must be [" + std::to_string(heads_) + ", " + std::to_string(key_dim_) + "] and v_t [" +
@@ -178,7 +180,8 @@ TinyDecoder<S> TinyDecoder<S>::random(Index vocab, Index d_model, Index heads, I
               std::to_string(vocab) + ", d_model " + std::to_string(d_model) + ", heads " + std::to_string(heads) +
               ", layers " + std::to_string(layers));
   // embeddings, unembedding and four d x d matrices per layer
-  const double weights = 2.0 * double(vocab) * double(d_model) + 4.0 * double(layers) * double(d_model) * double(d_model);
+  const double weights =
+      2.0 * double(vocab) * double(d_model) + 4.0 * double(layers) * double(d_model) * double(d_model);
   const std::string what = "a decoder of vocab " + std::to_string(vocab) + ", d_model " + std::to_string(d_model) +
                            ", layers " + std::to_string(layers);
   require_memory("seqref::ref::TinyDecoder::random", weights * sizeof(S), what);
@@ -417,9 +420,9 @@ void require_generation_budget(std::string_view fn, const TinyDecoder<S>& model,
                                 : mode == DecodeMode::full_recompute ? "full_recompute"
                                                                      : "constant_memory";
   const std::string what = "generating n_new " + std::to_string(n_new) + " tokens after a prompt of " +
-                           std::to_string(prompt_len) + " (" + mode_name + ", vocab " +
-                           std::to_string(model.vocab) + ", d_model " + std::to_string(model.d_model) + ", layers " +
-                           std::to_string(model.layers) + ")";
+                           std::to_string(prompt_len) + " (" + mode_name + ", vocab " + std::to_string(model.vocab) +
+                           ", d_model " + std::to_string(model.d_model) + ", layers " + std::to_string(model.layers) +
+                           ")";
   require_memory(fn, scalars * sizeof(S) + T * sizeof(std::int32_t), what);
   require_work(fn, ops, what);
 }
@@ -451,9 +454,9 @@ GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int3
 }
 
 // ---- explicit instantiations --------------------------------------------------------------------------------------
-#define SEQREF_INSTANTIATE_ATTENTION(S)                                                                           \
-  template Tensor3<S> causal_attention(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S);            \
-  template Tensor3<S> causal_attention_rnn(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S,         \
+#define SEQREF_INSTANTIATE_ATTENTION(S)                                                                   \
+  template Tensor3<S> causal_attention(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S);    \
+  template Tensor3<S> causal_attention_rnn(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S, \
                                            std::span<const Index>);
 SEQREF_INSTANTIATE_ATTENTION(float)
 SEQREF_INSTANTIATE_ATTENTION(double)

@@ -50,14 +50,18 @@ void require_size_finite(std::string_view fn, std::span<const S> v, std::size_t 
               std::to_string(v.size()));
   for (std::size_t i = 0; i < v.size(); ++i)
     if (!finite(v[i]))
-      invalid_argument(fn, std::string(name) + " has a non-finite value at flat index " + std::to_string(i) + " (" +
-                               shape + ")");
+      invalid_argument(
+          fn, std::string(name) + " has a non-finite value at flat index " + std::to_string(i) + " (" + shape + ")");
 }
 
 template <class S>
-Index input_size(const TanhCell<S>& c) { return c.dim; }
+Index input_size(const TanhCell<S>& c) {
+  return c.dim;
+}
 template <class S>
-Index input_size(const GruCell<S>& c) { return c.input; }
+Index input_size(const GruCell<S>& c) {
+  return c.input;
+}
 
 template <class S>
 void check_cell(std::string_view fn, const TanhCell<S>& c) {
@@ -150,8 +154,8 @@ Index check_deer_problem(std::string_view fn, const Cell& cell, std::span<const 
           "u must be [T, m] with T >= 1 and m = " + std::to_string(m) + " (the cell's input size); got " +
               std::to_string(u.size()) + " entries");
   const Index T = static_cast<Index>(u.size()) / m;
-  const std::string shape = "u [T, m] = [" + std::to_string(T) + ", " + std::to_string(m) + "], x0 [" +
-                            std::to_string(d) + "]";
+  const std::string shape =
+      "u [T, m] = [" + std::to_string(T) + ", " + std::to_string(m) + "], x0 [" + std::to_string(d) + "]";
   require_size_finite<S>(fn, u, u.size(), "u", shape);
   if (!x0.empty()) require_size_finite<S>(fn, x0, static_cast<std::size_t>(d), "x0", shape);
   return T;
@@ -226,7 +230,7 @@ void cell_jacobian(const GruCell<S>& c, std::span<const S> x, std::span<const S>
   auto at = [d](const std::vector<S>& M, Index i, Index j) { return M[static_cast<std::size_t>(i * d + j)]; };
   for (Index i = 0; i < d; ++i) {
     const S gz = (h[i] - x[i]) * z[i] * (S(1) - z[i]);  // ∂f_i/∂(z pre-activation)
-    const S gh = z[i] * (S(1) - h[i] * h[i]);          // ∂f_i/∂(h̃ pre-activation)
+    const S gh = z[i] * (S(1) - h[i] * h[i]);           // ∂f_i/∂(h̃ pre-activation)
     for (Index k = 0; k < d; ++k) {
       // ∂(h̃ pre)_i/∂x_k = U_h[i,k] r_k + Σ_j U_h[i,j] x_j r_j (1 − r_j) U_r[j,k]
       S dh = at(c.Uh, i, k) * r[k];
@@ -252,7 +256,8 @@ std::vector<S> fixed_jacobian(const GruCell<S>& c) {
 }
 
 template <class Cell, class S>
-std::vector<S> rnn_sequential(const Cell& cell, std::span<const std::type_identity_t<S>> u, std::span<const std::type_identity_t<S>> x0) {
+std::vector<S> rnn_sequential(const Cell& cell, std::span<const std::type_identity_t<S>> u,
+                              std::span<const std::type_identity_t<S>> x0) {
   const Index T = detail::check_deer_problem<Cell, S>("seqref::ref::rnn_sequential", cell, u, x0);
   const Index d = cell.dim, m = input_size(cell);
   std::vector<S> x(static_cast<std::size_t>(T * d));
@@ -267,7 +272,8 @@ std::vector<S> rnn_sequential(const Cell& cell, std::span<const std::type_identi
 }
 
 template <class Cell, class S>
-double rnn_residual(const Cell& cell, std::span<const std::type_identity_t<S>> u, std::span<const std::type_identity_t<S>> x0, std::span<const std::type_identity_t<S>> x) {
+double rnn_residual(const Cell& cell, std::span<const std::type_identity_t<S>> u,
+                    std::span<const std::type_identity_t<S>> x0, std::span<const std::type_identity_t<S>> x) {
   constexpr std::string_view fn = "seqref::ref::rnn_residual";
   const Index T = detail::check_deer_problem<Cell, S>(fn, cell, u, x0);
   const Index d = cell.dim, m = input_size(cell);
@@ -291,7 +297,9 @@ double rnn_residual(const Cell& cell, std::span<const std::type_identity_t<S>> u
 }
 
 template <class Cell, class S>
-DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_identity_t<S>> u, std::span<const std::type_identity_t<S>> x0, std::span<const std::type_identity_t<S>> x, DeerMethod method) {
+DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_identity_t<S>> u,
+                                    std::span<const std::type_identity_t<S>> x0,
+                                    std::span<const std::type_identity_t<S>> x, DeerMethod method) {
   constexpr std::string_view fn = "seqref::ref::deer_linearize";
   const Index T = detail::check_deer_problem<Cell, S>(fn, cell, u, x0);
   const Index d = cell.dim, m = input_size(cell);
@@ -311,8 +319,10 @@ DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_
                                      : x.subspan(static_cast<std::size_t>((t - 1) * d), static_cast<std::size_t>(d));
     std::span<const S> ut = u.subspan(static_cast<std::size_t>(t * m), static_cast<std::size_t>(m));
     cell_step<S>(cell, prev, ut, f);
-    if (method == DeerMethod::fixed_a) Jfull = Jfixed;
-    else cell_jacobian<S>(cell, prev, ut, Jfull);
+    if (method == DeerMethod::fixed_a)
+      Jfull = Jfixed;
+    else
+      cell_jacobian<S>(cell, prev, ut, Jfull);
     S* J = lin.J.data() + t * JD;
     S* b = lin.b.data() + t * d;
     for (Index i = 0; i < d; ++i) {  // b_t = f(x_{t−1}) − J_t x_{t−1}
@@ -342,13 +352,16 @@ std::vector<S> solve_linearization(const DeerLinearization<S>& lin, std::span<co
 }
 
 template <class Cell, class S>
-std::vector<S> deer_sweep(const Cell& cell, std::span<const std::type_identity_t<S>> u, std::span<const std::type_identity_t<S>> x0, std::span<const std::type_identity_t<S>> x, DeerMethod method) {
+std::vector<S> deer_sweep(const Cell& cell, std::span<const std::type_identity_t<S>> u,
+                          std::span<const std::type_identity_t<S>> x0, std::span<const std::type_identity_t<S>> x,
+                          DeerMethod method) {
   const DeerLinearization<S> lin = deer_linearize<Cell, S>(cell, u, x0, x, method);
   return solve_linearization<S>(lin, x0, static_cast<Index>(x.size()) / cell.dim, cell.dim);
 }
 
 template <class Cell, class S>
-DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u, std::span<const std::type_identity_t<S>> x0, const DeerOptions<std::type_identity_t<S>>& opt) {
+DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
+                   std::span<const std::type_identity_t<S>> x0, const DeerOptions<std::type_identity_t<S>>& opt) {
   constexpr std::string_view fn = "seqref::ref::deer";
   const Index T = detail::check_deer_problem<Cell, S>(fn, cell, u, x0);
   const Index d = cell.dim;
@@ -362,8 +375,8 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
   DeerResult<S> res;
   res.tolerance = opt.tolerance > 0 ? opt.tolerance : deer_default_tolerance(cell) * x0_scale;
   const Index max_sweeps = opt.max_sweeps > 0 ? opt.max_sweeps : T;
-  std::vector<S> x = opt.initial_guess.empty() ? std::vector<S>(static_cast<std::size_t>(T * d), S(0))
-                                               : opt.initial_guess;
+  std::vector<S> x =
+      opt.initial_guess.empty() ? std::vector<S>(static_cast<std::size_t>(T * d), S(0)) : opt.initial_guess;
 
   auto record = [&](Index sweep, double r) {
     res.residuals.push_back(r);
@@ -411,21 +424,21 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
   return res;
 }
 
-#define SEQREF_DEER_CELL(Cell, S)                                                                              \
-  template std::vector<S> rnn_sequential<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>);  \
-  template double rnn_residual<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>,             \
-                                           std::span<const S>);                                                \
-  template DeerLinearization<S> deer_linearize<Cell<S>, S>(const Cell<S>&, std::span<const S>,                 \
-                                                           std::span<const S>, std::span<const S>, DeerMethod); \
-  template std::vector<S> deer_sweep<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>,       \
-                                                 std::span<const S>, DeerMethod);                              \
-  template DeerResult<S> deer<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>,              \
-                                          const DeerOptions<S>&);                                              \
-  template double deer_default_tolerance<S>(const Cell<S>&);                                                   \
-  template void cell_step<S>(const Cell<S>&, std::span<const S>, std::span<const S>, std::span<S>);            \
-  template void cell_jacobian<S>(const Cell<S>&, std::span<const S>, std::span<const S>, std::span<S>);        \
+#define SEQREF_DEER_CELL(Cell, S)                                                                                  \
+  template std::vector<S> rnn_sequential<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>);      \
+  template double rnn_residual<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>,                 \
+                                           std::span<const S>);                                                    \
+  template DeerLinearization<S> deer_linearize<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>, \
+                                                           std::span<const S>, DeerMethod);                        \
+  template std::vector<S> deer_sweep<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>,           \
+                                                 std::span<const S>, DeerMethod);                                  \
+  template DeerResult<S> deer<Cell<S>, S>(const Cell<S>&, std::span<const S>, std::span<const S>,                  \
+                                          const DeerOptions<S>&);                                                  \
+  template double deer_default_tolerance<S>(const Cell<S>&);                                                       \
+  template void cell_step<S>(const Cell<S>&, std::span<const S>, std::span<const S>, std::span<S>);                \
+  template void cell_jacobian<S>(const Cell<S>&, std::span<const S>, std::span<const S>, std::span<S>);            \
   template std::vector<S> fixed_jacobian<S>(const Cell<S>&);
-#define SEQREF_DEER(S)            \
+#define SEQREF_DEER(S)          \
   SEQREF_DEER_CELL(TanhCell, S) \
   SEQREF_DEER_CELL(GruCell, S)
 SEQREF_DEER(float)
@@ -437,11 +450,11 @@ SEQREF_DEER(Oracle)
 }  // namespace seqref::ref
 
 namespace seqref::detail {
-#define SEQREF_DEER_CHECKS(S)                                                                                    \
-  template Index check_deer_problem<TanhCell<S>, S>(std::string_view, const TanhCell<S>&, std::span<const S>,    \
-                                                    std::span<const S>);                                         \
-  template Index check_deer_problem<GruCell<S>, S>(std::string_view, const GruCell<S>&, std::span<const S>,      \
-                                                   std::span<const S>);                                          \
+#define SEQREF_DEER_CHECKS(S)                                                                                 \
+  template Index check_deer_problem<TanhCell<S>, S>(std::string_view, const TanhCell<S>&, std::span<const S>, \
+                                                    std::span<const S>);                                      \
+  template Index check_deer_problem<GruCell<S>, S>(std::string_view, const GruCell<S>&, std::span<const S>,   \
+                                                   std::span<const S>);                                       \
   template void check_deer_options<S>(std::string_view, Index, Index, double, Index, double, std::span<const S>);
 SEQREF_DEER_CHECKS(float)
 SEQREF_DEER_CHECKS(double)

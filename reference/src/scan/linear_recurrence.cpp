@@ -63,8 +63,8 @@ void linear_recurrence(const LinearRecurrence<S>& p, std::span<S> x, std::span<S
   }
 }
 
-#define SEQREF_INSTANTIATE_SCAN(S)                                                                          \
-  template void recurrence_step<S>(Transition, std::span<const S>, std::span<const S>, std::span<S>);      \
+#define SEQREF_INSTANTIATE_SCAN(S)                                                                    \
+  template void recurrence_step<S>(Transition, std::span<const S>, std::span<const S>, std::span<S>); \
   template void linear_recurrence<S>(const LinearRecurrence<S>&, std::span<S>, std::span<S>);
 SEQREF_INSTANTIATE_SCAN(float)
 SEQREF_INSTANTIATE_SCAN(double)

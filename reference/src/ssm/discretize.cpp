@@ -27,7 +27,8 @@ Matrix<S> matrix_exponential(const Matrix<S>& M) {
   require(M.rows() == M.cols() && M.rows() >= 1, fn,
           "M must be square and non-empty; got " + std::to_string(M.rows()) + " x " + std::to_string(M.cols()));
   using std::isfinite;
-  for (Index i = 0; i < M.size(); ++i) require(static_cast<bool>(isfinite(M.data()[i])), fn, "M has a non-finite entry");
+  for (Index i = 0; i < M.size(); ++i)
+    require(static_cast<bool>(isfinite(M.data()[i])), fn, "M has a non-finite entry");
   const Index n = M.rows();
   // ‖M‖₁ (max column sum) and the number of squarings s with ‖M‖₁ / 2^s <= 1/2
   S norm = S(0);
@@ -64,8 +65,10 @@ DiscreteSystem<S> discretize(const Matrix<S>& A, const Matrix<S>& B, S dt, Discr
               std::to_string(A.cols()) + ", B " + std::to_string(B.rows()) + " x " + std::to_string(B.cols()));
   using std::isfinite;
   require(static_cast<bool>(isfinite(dt)) && dt > S(0), fn, "dt must be finite and > 0");
-  for (Index i = 0; i < A.size(); ++i) require(static_cast<bool>(isfinite(A.data()[i])), fn, "A has a non-finite entry");
-  for (Index i = 0; i < B.size(); ++i) require(static_cast<bool>(isfinite(B.data()[i])), fn, "B has a non-finite entry");
+  for (Index i = 0; i < A.size(); ++i)
+    require(static_cast<bool>(isfinite(A.data()[i])), fn, "A has a non-finite entry");
+  for (Index i = 0; i < B.size(); ++i)
+    require(static_cast<bool>(isfinite(B.data()[i])), fn, "B has a non-finite entry");
   const Matrix<S> I = Matrix<S>::Identity(N, N);
   auto solve = [&](const Matrix<S>& lhs, const Matrix<S>& rhs) {
     Eigen::FullPivLU<Matrix<S>> lu(lhs);
@@ -91,8 +94,8 @@ DiscreteSystem<S> discretize(const Matrix<S>& A, const Matrix<S>& B, S dt, Discr
   invalid_argument(fn, "unknown discretization");
 }
 
-#define SEQREF_INSTANTIATE_DISCRETIZE(S)                                                                  \
-  template Matrix<S> matrix_exponential<S>(const Matrix<S>&);                                             \
+#define SEQREF_INSTANTIATE_DISCRETIZE(S)                      \
+  template Matrix<S> matrix_exponential<S>(const Matrix<S>&); \
   template DiscreteSystem<S> discretize<S>(const Matrix<S>&, const Matrix<S>&, S, Discretization);
 SEQREF_INSTANTIATE_DISCRETIZE(float)
 SEQREF_INSTANTIATE_DISCRETIZE(double)

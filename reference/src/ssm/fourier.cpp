@@ -97,10 +97,10 @@ std::vector<S> causal_conv_fft(const std::vector<S>& kernel, const std::vector<S
   return out;
 }
 
-#define SEQREF_INSTANTIATE_FOURIER(S)                                                         \
-  template Complex<S> root_of_unity<S>(Index, Index, bool);                                  \
-  template std::vector<Complex<S>> dft<S>(const std::vector<Complex<S>>&, bool);             \
-  template std::vector<Complex<S>> fft<S>(const std::vector<Complex<S>>&, bool);             \
+#define SEQREF_INSTANTIATE_FOURIER(S)                                                          \
+  template Complex<S> root_of_unity<S>(Index, Index, bool);                                    \
+  template std::vector<Complex<S>> dft<S>(const std::vector<Complex<S>>&, bool);               \
+  template std::vector<Complex<S>> fft<S>(const std::vector<Complex<S>>&, bool);               \
   template std::vector<S> causal_conv_direct<S>(const std::vector<S>&, const std::vector<S>&); \
   template std::vector<S> causal_conv_fft<S>(const std::vector<S>&, const std::vector<S>&);
 SEQREF_INSTANTIATE_FOURIER(float)

@@ -177,13 +177,19 @@ ContinuousSystem<S> fourier_post(Index N) {
       const Index b = freq(k);
       S Mjk;
       if (j_cos) {  // ψ_j' = −2πm √2 sin(2πmr)
-        if (k == 0) Mjk = -two_pi * S(m) * sqrt(S(2)) * r_sin_integral<S>(m);
-        else if (k % 2 == 1) Mjk = -two_pi * S(m) * (r_sin_integral<S>(m + b) + r_sin_integral<S>(m - b));
-        else Mjk = -two_pi * S(m) * (r_cos_integral<S>(m - b) - r_cos_integral<S>(m + b));
+        if (k == 0)
+          Mjk = -two_pi * S(m) * sqrt(S(2)) * r_sin_integral<S>(m);
+        else if (k % 2 == 1)
+          Mjk = -two_pi * S(m) * (r_sin_integral<S>(m + b) + r_sin_integral<S>(m - b));
+        else
+          Mjk = -two_pi * S(m) * (r_cos_integral<S>(m - b) - r_cos_integral<S>(m + b));
       } else {  // ψ_j' = 2πm √2 cos(2πmr)
-        if (k == 0) Mjk = two_pi * S(m) * sqrt(S(2)) * r_cos_integral<S>(m);
-        else if (k % 2 == 1) Mjk = two_pi * S(m) * (r_cos_integral<S>(m - b) + r_cos_integral<S>(m + b));
-        else Mjk = two_pi * S(m) * (r_sin_integral<S>(b + m) + r_sin_integral<S>(b - m));
+        if (k == 0)
+          Mjk = two_pi * S(m) * sqrt(S(2)) * r_cos_integral<S>(m);
+        else if (k % 2 == 1)
+          Mjk = two_pi * S(m) * (r_cos_integral<S>(m - b) + r_cos_integral<S>(m + b));
+        else
+          Mjk = two_pi * S(m) * (r_sin_integral<S>(b + m) + r_sin_integral<S>(b - m));
       }
       sys.A(j, k) = -Mjk;
     }
@@ -233,8 +239,8 @@ ContinuousSystem<S> hippo_transition(HippoMeasure measure, Index N, HippoConvent
       return fout_paper<S>(N, window);
     case HippoMeasure::fourier:
       if (convention != HippoConvention::post) undefined_pair(fn, measure, convention);
-      require(N % 2 == 1, fn, "N must be odd (2M + 1 real states) for the full-history Fourier system; got " +
-                                  std::to_string(N));
+      require(N % 2 == 1, fn,
+              "N must be odd (2M + 1 real states) for the full-history Fourier system; got " + std::to_string(N));
       return fourier_post<S>(N);
   }
   undefined_pair(fn, measure, convention);
@@ -314,14 +320,17 @@ std::vector<S> hippo_basis(HippoMeasure measure, HippoConvention convention, Ind
   const bool legendre = measure == HippoMeasure::legt || measure == HippoMeasure::legs;
   if (legendre) {
     if (measure == HippoMeasure::legs && convention == HippoConvention::lmu) undefined_pair(fn, measure, convention);
-    const bool reversed = measure == HippoMeasure::legt &&
-                          (convention == HippoConvention::paper || convention == HippoConvention::lmu);
+    const bool reversed =
+        measure == HippoMeasure::legt && (convention == HippoConvention::paper || convention == HippoConvention::lmu);
     const std::vector<S> p = legendre_p<S>(N, reversed ? -s : s);
     for (Index n = 0; n < N; ++n) {
       S scale;
-      if (reversed) scale = S(1);                                           // P_n(−s)
-      else if (convention == HippoConvention::post) scale = sqrt(S(2 * n + 1) / S(2));  // orthonormal on [−1, 1]
-      else scale = sqrt(S(2 * n + 1));                                      // orthonormal for ds/2
+      if (reversed)
+        scale = S(1);  // P_n(−s)
+      else if (convention == HippoConvention::post)
+        scale = sqrt(S(2 * n + 1) / S(2));  // orthonormal on [−1, 1]
+      else
+        scale = sqrt(S(2 * n + 1));  // orthonormal for ds/2
       psi[static_cast<std::size_t>(n)] = scale * p[static_cast<std::size_t>(n)];
     }
     return psi;
@@ -476,7 +485,8 @@ Matrix<S> legs_online_fast(Index N, S b_scale, std::span<const S> u, LegsScheme 
     const S uk = u[static_cast<std::size_t>(k)];
     std::vector<S> rhs(static_cast<std::size_t>(N));
     if (scheme == LegsScheme::backward_euler) {
-      for (Index n = 0; n < N; ++n) rhs[static_cast<std::size_t>(n)] = x[static_cast<std::size_t>(n)] + w * B[static_cast<std::size_t>(n)] * uk;
+      for (Index n = 0; n < N; ++n)
+        rhs[static_cast<std::size_t>(n)] = x[static_cast<std::size_t>(n)] + w * B[static_cast<std::size_t>(n)] * uk;
       x = legs_solve<S>(S(1) / (kk + S(1)), rhs);
     } else {
       const S c = scheme == LegsScheme::forward_euler ? S(1) / kk : S(1) / (S(2) * kk);
@@ -515,18 +525,17 @@ Matrix<S> lti_online(const Matrix<S>& Abar, const Matrix<S>& Bbar, std::span<con
 }
 
 // ---- explicit instantiations --------------------------------------------------------------------------------------
-#define SEQREF_INSTANTIATE_HIPPO(S)                                                                            \
-  template ContinuousSystem<S> hippo_transition(HippoMeasure, Index, HippoConvention);                         \
-  template ContinuousSystem<S> hippo_transition(HippoMeasure, Index, HippoConvention, S);                      \
-  template std::vector<S> hippo_basis(HippoMeasure, HippoConvention, Index, S);                                \
-  template std::vector<S> hippo_reconstruct(HippoMeasure, HippoConvention, std::span<const S>,                 \
-                                            std::span<const S>);                                               \
-  template std::vector<S> legendre_p(Index, S);                                                                \
-  template std::vector<S> legs_matvec(std::span<const S>);                                                     \
-  template std::vector<S> legs_solve(S, std::span<const S>);                                                   \
-  template Matrix<S> legs_online(const ContinuousSystem<S>&, std::span<const S>, S, LegsScheme, LegsWeight);   \
-  template Matrix<S> legs_online_fast(Index, S, std::span<const S>, LegsScheme, LegsWeight);                   \
-  template S legs_b_scale<S>(HippoConvention);                                                                 \
+#define SEQREF_INSTANTIATE_HIPPO(S)                                                                                 \
+  template ContinuousSystem<S> hippo_transition(HippoMeasure, Index, HippoConvention);                              \
+  template ContinuousSystem<S> hippo_transition(HippoMeasure, Index, HippoConvention, S);                           \
+  template std::vector<S> hippo_basis(HippoMeasure, HippoConvention, Index, S);                                     \
+  template std::vector<S> hippo_reconstruct(HippoMeasure, HippoConvention, std::span<const S>, std::span<const S>); \
+  template std::vector<S> legendre_p(Index, S);                                                                     \
+  template std::vector<S> legs_matvec(std::span<const S>);                                                          \
+  template std::vector<S> legs_solve(S, std::span<const S>);                                                        \
+  template Matrix<S> legs_online(const ContinuousSystem<S>&, std::span<const S>, S, LegsScheme, LegsWeight);        \
+  template Matrix<S> legs_online_fast(Index, S, std::span<const S>, LegsScheme, LegsWeight);                        \
+  template S legs_b_scale<S>(HippoConvention);                                                                      \
   template Matrix<S> lti_online(const Matrix<S>&, const Matrix<S>&, std::span<const S>);
 SEQREF_INSTANTIATE_HIPPO(float)
 SEQREF_INSTANTIATE_HIPPO(double)

@@ -20,8 +20,8 @@ void require_finite_vector(const std::vector<S>& v, std::string_view fn, std::st
   using std::isfinite;
   for (std::size_t i = 0; i < v.size(); ++i)
     if (!isfinite(v[i]))
-      invalid_argument(fn, std::string(name) + " has a non-finite value at index " + std::to_string(i) +
-                               " (length " + std::to_string(v.size()) + ")");
+      invalid_argument(fn, std::string(name) + " has a non-finite value at index " + std::to_string(i) + " (length " +
+                               std::to_string(v.size()) + ")");
 }
 
 template <class S>
@@ -38,11 +38,11 @@ std::string shape(Index r, Index c) { return "[" + std::to_string(r) + ", " + st
 template <class S>
 void check_system(const SisoSystem<S>& sys, std::string_view fn) {
   const Index N = sys.A.rows();
-  require(N >= 1 && sys.A.cols() == N && sys.B.rows() == N && sys.B.cols() == 1 && sys.C.rows() == 1 &&
-              sys.C.cols() == N,
-          fn,
-          "need A [N, N], B [N, 1], C [1, N] with N >= 1; got A " + shape(sys.A.rows(), sys.A.cols()) + ", B " +
-              shape(sys.B.rows(), sys.B.cols()) + ", C " + shape(sys.C.rows(), sys.C.cols()));
+  require(
+      N >= 1 && sys.A.cols() == N && sys.B.rows() == N && sys.B.cols() == 1 && sys.C.rows() == 1 && sys.C.cols() == N,
+      fn,
+      "need A [N, N], B [N, 1], C [1, N] with N >= 1; got A " + shape(sys.A.rows(), sys.A.cols()) + ", B " +
+          shape(sys.B.rows(), sys.B.cols()) + ", C " + shape(sys.C.rows(), sys.C.cols()));
   using std::isfinite;
   auto finite = [](const Matrix<S>& m) {
     for (Index i = 0; i < m.rows(); ++i)
@@ -86,8 +86,8 @@ std::vector<S> rtf_kernel(const std::vector<S>& a, const std::vector<S>& b, Inde
     const Complex<S>& Aj = A[static_cast<std::size_t>(j)];
     require(!(Aj.real() == S(0) && Aj.imag() == S(0)), fn,
             "the denominator 1 + a_1 z + ... + a_N z^N vanishes at the L-th root of unity z = exp(-2 pi i " +
-                std::to_string(j) + "/" + std::to_string(L) + ") (N = " + std::to_string(N) + ", L = " +
-                std::to_string(L) + ")");
+                std::to_string(j) + "/" + std::to_string(L) + ") (N = " + std::to_string(N) +
+                ", L = " + std::to_string(L) + ")");
     H[static_cast<std::size_t>(j)] = B[static_cast<std::size_t>(j)] / Aj;  // G at z = ω^j
   }
   const auto h = transform(H, true);
@@ -154,8 +154,8 @@ std::vector<S> dense_kernel(const SisoSystem<S>& sys, Index L) {
   require(L >= 1, fn, "L must be >= 1; got " + std::to_string(L));
   const double n = double(sys.A.rows());
   require_memory(fn, double(L) * sizeof(S), "a kernel of length L = " + std::to_string(L));
-  require_work(fn, double(L) * 2 * n * n, "a kernel of length L = " + std::to_string(L) + " (N = " +
-                                              std::to_string(sys.A.rows()) + ")");
+  require_work(fn, double(L) * 2 * n * n,
+               "a kernel of length L = " + std::to_string(L) + " (N = " + std::to_string(sys.A.rows()) + ")");
   std::vector<S> h(static_cast<std::size_t>(L));
   Matrix<S> v = sys.B;  // Ā^k B̄
   for (Index k = 0; k < L; ++k) {
@@ -175,8 +175,8 @@ std::vector<S> characteristic_polynomial(const Matrix<S>& A) {
   std::vector<S> c(static_cast<std::size_t>(N));
   S c_prev = S(1);
   for (Index k = 1; k <= N; ++k) {
-    M = (A * M + c_prev * I).eval();      // M_k = A M_{k−1} + c_{k−1} I
-    c_prev = -(A * M).trace() / S(k);     // c_k = −tr(A M_k)/k
+    M = (A * M + c_prev * I).eval();   // M_k = A M_{k−1} + c_{k−1} I
+    c_prev = -(A * M).trace() / S(k);  // c_k = −tr(A M_k)/k
     c[static_cast<std::size_t>(k - 1)] = c_prev;
   }
   return c;
@@ -186,10 +186,10 @@ template <class S>
 RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>& sys) {
   check_system(sys, "seqref::ref::rtf_from_dense");
   RtfCoefficients<S> rtf;
-  rtf.a = characteristic_polynomial<S>(sys.A);                                  // det(λI − Ā)
+  rtf.a = characteristic_polynomial<S>(sys.A);                                            // det(λI − Ā)
   const std::vector<S> c = characteristic_polynomial<S>((sys.A - sys.B * sys.C).eval());  // det(λI − Ā + B̄C̄)
   rtf.b.resize(rtf.a.size());
-  for (std::size_t i = 0; i < rtf.a.size(); ++i) rtf.b[i] = c[i] - rtf.a[i];   // the λ^N terms cancel
+  for (std::size_t i = 0; i < rtf.a.size(); ++i) rtf.b[i] = c[i] - rtf.a[i];  // the λ^N terms cancel
   return rtf;
 }
 
@@ -209,14 +209,14 @@ SisoSystem<S> truncation_corrected(const SisoSystem<S>& sys, Index L) {
   return out;
 }
 
-#define SEQREF_RTF_INSTANTIATE(S)                                                                                \
-  template std::vector<S> rtf_kernel(const std::vector<S>&, const std::vector<S>&, Index);                      \
-  template SisoSystem<S> rtf_companion(const std::vector<S>&, const std::vector<S>&);                           \
-  template std::vector<S> rtf_recurrence(const std::vector<S>&, const std::vector<S>&, const std::vector<S>&);  \
-  template class RtfStepper<S>;                                                                                 \
-  template std::vector<S> dense_kernel(const SisoSystem<S>&, Index);                                            \
-  template std::vector<S> characteristic_polynomial(const Matrix<S>&);                                          \
-  template RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>&);                                             \
+#define SEQREF_RTF_INSTANTIATE(S)                                                                              \
+  template std::vector<S> rtf_kernel(const std::vector<S>&, const std::vector<S>&, Index);                     \
+  template SisoSystem<S> rtf_companion(const std::vector<S>&, const std::vector<S>&);                          \
+  template std::vector<S> rtf_recurrence(const std::vector<S>&, const std::vector<S>&, const std::vector<S>&); \
+  template class RtfStepper<S>;                                                                                \
+  template std::vector<S> dense_kernel(const SisoSystem<S>&, Index);                                           \
+  template std::vector<S> characteristic_polynomial(const Matrix<S>&);                                         \
+  template RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>&);                                            \
   template SisoSystem<S> truncation_corrected(const SisoSystem<S>&, Index);
 SEQREF_RTF_INSTANTIATE(float)
 SEQREF_RTF_INSTANTIATE(double)

@@ -17,9 +17,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <type_traits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace seqref::ref {
 
@@ -82,9 +82,7 @@ void check_step(std::string_view fn, const S& dt) {
   require(finite(dt) && dt > S(0), fn, "dt must be finite and > 0");
 }
 
-void check_length(std::string_view fn, Index L) {
-  require(L >= 1, fn, "L must be >= 1; got " + std::to_string(L));
-}
+void check_length(std::string_view fn, Index L) { require(L >= 1, fn, "L must be >= 1; got " + std::to_string(L)); }
 
 /// A kernel of length L costing `per_step` operations per entry (N, N^2, …): refused when over the budget.
 template <class S>
@@ -220,8 +218,8 @@ std::vector<S> krylov_kernel(const Matrix<S>& A, const Matrix<S>& B, const Matri
 }
 
 template <class S>
-std::vector<S> ssm_recurrence(const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C, S dt,
-                              const std::vector<S>& u, Discretization method) {
+std::vector<S> ssm_recurrence(const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C, S dt, const std::vector<S>& u,
+                              Discretization method) {
   constexpr std::string_view fn = "seqref::ref::ssm_recurrence";
   check_system(fn, A, B, C);
   check_step(fn, dt);
@@ -273,7 +271,8 @@ Nplr<S> legs_nplr(Index N) {
   const Matrix<S> Sk = legs.A + P * P.transpose() + (S(1) / S(2)) * Matrix<S>::Identity(N, N);
   // H = iS is Hermitian; its real symmetric embedding M = [[0, −S], [S, 0]] has H's eigenvalues, each twice, and
   // eigenvectors (a; b) ↦ a + ib (any vector of a doubled eigenspace maps to e^{iθ}·the complex eigenvector).
-  Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>::Zero(2 * N, 2 * N);
+  Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> M =
+      Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>::Zero(2 * N, 2 * N);
   for (Index i = 0; i < N; ++i)
     for (Index j = 0; j < N; ++j) {
       // symmetrize to the skew part exactly (S + Sᵀ is rounding at most)
@@ -314,14 +313,16 @@ CMatrix<S> nplr_dense(const Nplr<S>& nplr) {
   const Index N = static_cast<Index>(nplr.Lambda.size());
   require(N >= 1 && nplr.V.rows() == N && nplr.V.cols() == N && static_cast<Index>(nplr.P.size()) == N &&
               static_cast<Index>(nplr.Q.size()) == N,
-          fn, "Lambda, P, Q must have length N >= 1 and V be N x N; got Lambda " + std::to_string(N) + ", P " +
-                  std::to_string(nplr.P.size()) + ", Q " + std::to_string(nplr.Q.size()) + ", " +
-                  dims("V", nplr.V.rows(), nplr.V.cols()));
+          fn,
+          "Lambda, P, Q must have length N >= 1 and V be N x N; got Lambda " + std::to_string(N) + ", P " +
+              std::to_string(nplr.P.size()) + ", Q " + std::to_string(nplr.Q.size()) + ", " +
+              dims("V", nplr.V.rows(), nplr.V.cols()));
   CMatrix<S> out(N, N);
   for (Index i = 0; i < N; ++i)
     for (Index j = 0; j < N; ++j) {
       Complex<S> s(0, 0);
-      for (Index n = 0; n < N; ++n) s += nplr.V(i, n) * nplr.Lambda[static_cast<std::size_t>(n)] * std::conj(nplr.V(j, n));
+      for (Index n = 0; n < N; ++n)
+        s += nplr.V(i, n) * nplr.Lambda[static_cast<std::size_t>(n)] * std::conj(nplr.V(j, n));
       out(i, j) = s - nplr.P[static_cast<std::size_t>(i)] * std::conj(nplr.Q[static_cast<std::size_t>(j)]);
     }
   return out;
@@ -330,8 +331,8 @@ CMatrix<S> nplr_dense(const Nplr<S>& nplr) {
 // ---- (3)–(6) generating function, Woodbury, Cauchy, inverse DFT ------------------------------------------------
 
 template <class S>
-DplrKernelParams<S> dplr_kernel_params(const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C,
-                                       const Nplr<S>& nplr, S dt, Index L) {
+DplrKernelParams<S> dplr_kernel_params(const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C, const Nplr<S>& nplr,
+                                       S dt, Index L) {
   constexpr std::string_view fn = "seqref::ref::dplr_kernel_params";
   check_system(fn, A, B, C);
   check_step(fn, dt);
@@ -341,8 +342,9 @@ DplrKernelParams<S> dplr_kernel_params(const Matrix<S>& A, const Matrix<S>& B, c
                "A^L by repeated squaring with L = " + std::to_string(L) + ", N = " + std::to_string(N));
   require(static_cast<Index>(nplr.Lambda.size()) == N && nplr.V.rows() == N && nplr.V.cols() == N &&
               static_cast<Index>(nplr.P.size()) == N && static_cast<Index>(nplr.Q.size()) == N,
-          fn, "nplr must be of size N = " + std::to_string(N) + "; got Lambda " + std::to_string(nplr.Lambda.size()) +
-                  ", " + dims("V", nplr.V.rows(), nplr.V.cols()));
+          fn,
+          "nplr must be of size N = " + std::to_string(N) + "; got Lambda " + std::to_string(nplr.Lambda.size()) +
+              ", " + dims("V", nplr.V.rows(), nplr.V.cols()));
   // eq. (3): C̃ = C (I − Ā^L), Ā the bilinear discretization
   const DiscreteSystem<S> d = discretize(A, B, dt, Discretization::bilinear);
   const Matrix<S> Ct = C * (Matrix<S>::Identity(N, N) - matrix_power(d.A, L));
@@ -355,7 +357,7 @@ DplrKernelParams<S> dplr_kernel_params(const Matrix<S>& A, const Matrix<S>& B, c
     for (Index k = 0; k < N; ++k) {
       const Complex<S> v = nplr.V(k, n), vc = std::conj(v);
       const std::size_t nn = static_cast<std::size_t>(n), kk = static_cast<std::size_t>(k);
-      p.B[nn] += vc * B(k, 0);      // B' = V* B
+      p.B[nn] += vc * B(k, 0);       // B' = V* B
       p.Ctilde[nn] += Ct(0, k) * v;  // C̃' = C̃ V
       p.P[nn] += vc * nplr.P[kk];    // P' = V* P
       p.Q[nn] += vc * nplr.Q[kk];    // Q' = V* Q
@@ -519,7 +521,7 @@ std::vector<S> s4d_kernel(const CVector<S>& Lambda, const CVector<S>& B, const C
   for (std::size_t n = 0; n < Lambda.size(); ++n) {
     require(!(Lambda[n].real() == S(0) && Lambda[n].imag() == S(0)), fn,
             "Lambda[" + std::to_string(n) + "] = 0: ZOH's B̄ = (e^{dt λ} − 1)/λ · B divides by λ");
-    z[n] = complex_exp<S>(dt * Lambda[n]);                   // eq. (7): Ā_n = e^{Δλ_n}
+    z[n] = complex_exp<S>(dt * Lambda[n]);                         // eq. (7): Ā_n = e^{Δλ_n}
     w[n] = C[n] * ((z[n] - Complex<S>(1, 0)) / Lambda[n]) * B[n];  // C_n B̄_n
   }
   return vandermonde_kernel(w, z, L);
@@ -547,30 +549,30 @@ void s4d_real_realization(const CVector<S>& Lambda, const CVector<S>& B, const C
 }
 
 // ---- explicit instantiations --------------------------------------------------------------------------------------
-#define SEQREF_INSTANTIATE_S4(S)                                                                                     \
-  template std::vector<S> krylov_kernel(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&, S, Index,              \
-                                        Discretization);                                                            \
-  template std::vector<S> ssm_recurrence(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&, S,                    \
-                                         const std::vector<S>&, Discretization);                                    \
-  template CVector<S> cauchy_kernel(const CVector<S>&, const CVector<S>&, const CVector<S>&);                       \
-  template Nplr<S> legs_nplr(Index);                                                                                \
-  template CMatrix<S> nplr_dense(const Nplr<S>&);                                                                   \
-  template DplrKernelParams<S> dplr_kernel_params(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&,             \
-                                                  const Nplr<S>&, S, Index);                                        \
-  template CVector<S> s4_generating_function(const DplrKernelParams<S>&, const CVector<S>&);                        \
-  template std::vector<S> s4_kernel_dplr(const DplrKernelParams<S>&, Index);                                        \
-  template CVector<S> s4_kernel_spectrum(const DplrKernelParams<S>&, Index);                                        \
-  template CVector<S> s4d_eigenvalues(S4dInit, Index);                                                              \
-  template std::vector<S> vandermonde_kernel(const CVector<S>&, const CVector<S>&, Index);                          \
-  template std::vector<S> s4d_kernel(const CVector<S>&, const CVector<S>&, const CVector<S>&, S, Index);            \
-  template void s4d_real_realization(const CVector<S>&, const CVector<S>&, const CVector<S>&, Matrix<S>&,            \
-                                     Matrix<S>&, Matrix<S>&);
+#define SEQREF_INSTANTIATE_S4(S)                                                                                      \
+  template std::vector<S> krylov_kernel(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&, S, Index,               \
+                                        Discretization);                                                              \
+  template std::vector<S> ssm_recurrence(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&, S,                     \
+                                         const std::vector<S>&, Discretization);                                      \
+  template CVector<S> cauchy_kernel(const CVector<S>&, const CVector<S>&, const CVector<S>&);                         \
+  template Nplr<S> legs_nplr(Index);                                                                                  \
+  template CMatrix<S> nplr_dense(const Nplr<S>&);                                                                     \
+  template DplrKernelParams<S> dplr_kernel_params(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&,               \
+                                                  const Nplr<S>&, S, Index);                                          \
+  template CVector<S> s4_generating_function(const DplrKernelParams<S>&, const CVector<S>&);                          \
+  template std::vector<S> s4_kernel_dplr(const DplrKernelParams<S>&, Index);                                          \
+  template CVector<S> s4_kernel_spectrum(const DplrKernelParams<S>&, Index);                                          \
+  template CVector<S> s4d_eigenvalues(S4dInit, Index);                                                                \
+  template std::vector<S> vandermonde_kernel(const CVector<S>&, const CVector<S>&, Index);                            \
+  template std::vector<S> s4d_kernel(const CVector<S>&, const CVector<S>&, const CVector<S>&, S, Index);              \
+  template void s4d_real_realization(const CVector<S>&, const CVector<S>&, const CVector<S>&, Matrix<S>&, Matrix<S>&, \
+                                     Matrix<S>&);
 SEQREF_INSTANTIATE_S4(float)
 SEQREF_INSTANTIATE_S4(double)
 SEQREF_INSTANTIATE_S4(Oracle)
 #undef SEQREF_INSTANTIATE_S4
-template std::vector<float> eigendecomposition_kernel(const Matrix<float>&, const Matrix<float>&,
-                                                      const Matrix<float>&, float, Index);
+template std::vector<float> eigendecomposition_kernel(const Matrix<float>&, const Matrix<float>&, const Matrix<float>&,
+                                                      float, Index);
 template std::vector<double> eigendecomposition_kernel(const Matrix<double>&, const Matrix<double>&,
                                                        const Matrix<double>&, double, Index);
 

@@ -27,13 +27,17 @@ namespace {
 // expm1 / log1p for float, double (std) and Oracle (Boost.Math's generic versions).
 template <class S>
 S expm1_of(S x) {
-  if constexpr (std::is_floating_point_v<S>) return std::expm1(x);
-  else return boost::math::expm1(x);
+  if constexpr (std::is_floating_point_v<S>)
+    return std::expm1(x);
+  else
+    return boost::math::expm1(x);
 }
 template <class S>
 S log1p_of(S x) {
-  if constexpr (std::is_floating_point_v<S>) return std::log1p(x);
-  else return boost::math::log1p(x);
+  if constexpr (std::is_floating_point_v<S>)
+    return std::log1p(x);
+  else
+    return boost::math::log1p(x);
 }
 }  // namespace
 
@@ -48,8 +52,8 @@ S selective_scan_delta(S delta, S bias, bool softplus) {
 template <class S>
 S selective_scan_b_factor(BDiscretization discretization, S delta, S a) {
   if (discretization == BDiscretization::euler) return delta;  // eq. (3), Euler
-  if (a == S(0)) return delta;                                  // lim_{a→0} expm1(Δa)/a = Δ
-  return S(expm1_of(S(delta * a))) / a;                         // eq. (3), ZOH
+  if (a == S(0)) return delta;                                 // lim_{a→0} expm1(Δa)/a = Δ
+  return S(expm1_of(S(delta * a))) / a;                        // eq. (3), ZOH
 }
 
 template <class S>
@@ -77,7 +81,7 @@ void selective_scan(const SelectiveScan<S>& p, std::span<S> y, std::span<S> h_la
         const S ut = p.u[at(btc)];
         for (Index n = 0; n < N; ++n) {
           const S a = p.A[at(c * N + n)];
-          J[at(t * N + n)] = exp(dt * a);                                                      // eq. (2)
+          J[at(t * N + n)] = exp(dt * a);                                                               // eq. (2)
           b[at(t * N + n)] = selective_scan_b_factor(p.discretization, dt, a) * p.B[at(btn + n)] * ut;  // (3)
         }
       }
@@ -94,7 +98,7 @@ void selective_scan(const SelectiveScan<S>& p, std::span<S> y, std::span<S> h_la
           S acc = S(0);
           for (Index n = 0; n < N; ++n) acc += p.C[at(btn + n)] * x[at(t * N + n)];  // eq. (5)
           S out = acc + Dv * p.u[at(btc)];
-          if (!p.z.empty()) out = out * silu(p.z[at(btc)]);                              // eq. (6)
+          if (!p.z.empty()) out = out * silu(p.z[at(btc)]);  // eq. (6)
           y[at(btc)] = out;
         }
       }
@@ -117,11 +121,11 @@ SelectiveScanResult<S> selective_scan(const SelectiveScan<S>& p) {
   return r;
 }
 
-#define SEQREF_INSTANTIATE_SELECTIVE_SCAN(S)                                                  \
-  template void selective_scan<S>(const SelectiveScan<S>&, std::span<S>, std::span<S>);      \
-  template SelectiveScanResult<S> selective_scan<S>(const SelectiveScan<S>&);                \
-  template S selective_scan_delta<S>(S, S, bool);                                            \
-  template S selective_scan_b_factor<S>(BDiscretization, S, S);                              \
+#define SEQREF_INSTANTIATE_SELECTIVE_SCAN(S)                                            \
+  template void selective_scan<S>(const SelectiveScan<S>&, std::span<S>, std::span<S>); \
+  template SelectiveScanResult<S> selective_scan<S>(const SelectiveScan<S>&);           \
+  template S selective_scan_delta<S>(S, S, bool);                                       \
+  template S selective_scan_b_factor<S>(BDiscretization, S, S);                         \
   template S silu<S>(S);
 SEQREF_INSTANTIATE_SELECTIVE_SCAN(float)
 SEQREF_INSTANTIATE_SELECTIVE_SCAN(double)

@@ -201,8 +201,7 @@ void ssd_chunked(const SsdProblem<S>& pr, Index chunk, std::span<S> Y, std::span
         if (H == nullptr) continue;
         const Index t0 = c * Q, t1 = std::min(T, t0 + Q);
         const auto& seg = segs[static_cast<std::size_t>(bh * nc + c)];
-        for (Index t = t0; t < t1; ++t)
-          add_state_output(pr, b, h, t, exp(pr.A[L.a(b, t0, h)] + seg(t - t0, 0)), H, Y);
+        for (Index t = t0; t < t1; ++t) add_state_output(pr, b, h, t, exp(pr.A[L.a(b, t0, h)] + seg(t - t0, 0)), H, Y);
       }
     }
   if (!h_final.empty()) std::copy(Hfinal.begin(), Hfinal.end(), h_final.begin());
@@ -242,11 +241,11 @@ void ssd_recurrence(const SsdProblem<S>& pr, std::span<S> Y, std::span<S> h_fina
   if (!h_final.empty()) std::copy(Hfinal.begin(), Hfinal.end(), h_final.begin());
 }
 
-#define SEQREF_SSD_INSTANTIATE(S)                                                                  \
-  template Matrix<S> segsum_naive<S>(std::span<const S>);                                         \
-  template Matrix<S> segsum_stable<S>(std::span<const S>);                                        \
-  template void ssd_quadratic<S>(const SsdProblem<S>&, std::span<S>, std::span<S>);               \
-  template void ssd_chunked<S>(const SsdProblem<S>&, Index, std::span<S>, std::span<S>);          \
+#define SEQREF_SSD_INSTANTIATE(S)                                                        \
+  template Matrix<S> segsum_naive<S>(std::span<const S>);                                \
+  template Matrix<S> segsum_stable<S>(std::span<const S>);                               \
+  template void ssd_quadratic<S>(const SsdProblem<S>&, std::span<S>, std::span<S>);      \
+  template void ssd_chunked<S>(const SsdProblem<S>&, Index, std::span<S>, std::span<S>); \
   template void ssd_recurrence<S>(const SsdProblem<S>&, std::span<S>, std::span<S>);
 SEQREF_SSD_INSTANTIATE(float)
 SEQREF_SSD_INSTANTIATE(double)

@@ -20,7 +20,6 @@
 
 namespace {
 
-
 using namespace seqref;
 
 constexpr Index kHeads = 8, kDim = 64;
@@ -63,13 +62,35 @@ void BM_attention_cpu(benchmark::State& state) {
 }
 
 // Reference f64 at T = 8192 needs ~1 GB for its two T x T matrices per head and tens of seconds per run.
-BENCHMARK(BM_attention_ref<double>)->Name("attention/ref_f64")->Arg(512)->Arg(2048)->Arg(8192)
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK(BM_attention_ref<float>)->Name("attention/ref_f32")->Arg(512)->Arg(2048)->Arg(8192)
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK(BM_attention_cpu<float>)->Name("attention/cpu_f32")->Arg(512)->Arg(2048)->Arg(8192)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_attention_cpu<double>)->Name("attention/cpu_f64")->Arg(512)->Arg(2048)->Arg(8192)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention_ref<double>)
+    ->Name("attention/ref_f64")
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK(BM_attention_ref<float>)
+    ->Name("attention/ref_f32")
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK(BM_attention_cpu<float>)
+    ->Name("attention/cpu_f32")
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_attention_cpu<double>)
+    ->Name("attention/cpu_f64")
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

@@ -16,7 +16,6 @@
 
 namespace {
 
-
 using namespace seqref;
 
 constexpr Index kHeads = 8, kDim = 64;
@@ -34,7 +33,10 @@ void BM_attention_cuda(benchmark::State& state) {
   for (auto& h : host) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
     float f = static_cast<float>(static_cast<double>(x >> 11) * 0x1.0p-53 * 2.0 - 1.0);
-    if constexpr (std::is_same_v<In, bf16>) h = to_bf16(f); else h = f;
+    if constexpr (std::is_same_v<In, bf16>)
+      h = to_bf16(f);
+    else
+      h = f;
   }
   In *q = nullptr, *k = nullptr, *v = nullptr;
   float* o = nullptr;
@@ -69,9 +71,19 @@ void BM_attention_cuda(benchmark::State& state) {
   state.counters["T"] = static_cast<double>(T);
 }
 
-BENCHMARK(BM_attention_cuda<float>)->Name("attention/cuda_f32")->Arg(512)->Arg(2048)->Arg(8192)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_attention_cuda<bf16>)->Name("attention/cuda_bf16")->Arg(512)->Arg(2048)->Arg(8192)
-    ->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_attention_cuda<float>)
+    ->Name("attention/cuda_f32")
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_attention_cuda<bf16>)
+    ->Name("attention/cuda_bf16")
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -5,7 +5,10 @@
 
 #include <benchmark/benchmark.h>
 
-BENCHMARK(seqref::bench::sgemm_eigen_roofline)->Name("sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)
+BENCHMARK(seqref::bench::sgemm_eigen_roofline)
+    ->Name("sgemm_eigen")
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 BENCHMARK_MAIN();

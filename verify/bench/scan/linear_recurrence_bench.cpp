@@ -40,7 +40,8 @@ Arrays make(Transition kind, Index B, Index T, Index D) {
 void set_counters(benchmark::State& state, Transition kind, Index B, Index T, Index D) {
   const double bytes = 4.0 * double(B) * double(T) * double(transition_size(kind, D) + 2 * D);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["Msteps/s"] = benchmark::Counter(double(B) * double(T) * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["Msteps/s"] =
+      benchmark::Counter(double(B) * double(T) * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 template <int Backend>  // 0: reference, 1: cpu automatic chunk, 2: cpu one chunk (sequential per lane)
@@ -51,8 +52,10 @@ void BM_scan(benchmark::State& state) {
   const LinearRecurrence<float> p{kind, B, T, D, a.J, a.b, {}};
   Index chunk = 0;
   for (auto _ : state) {
-    if constexpr (Backend == 0) ref::linear_recurrence<float>(p, a.x, a.xf);
-    else chunk = cpu::linear_recurrence(p, a.x, a.xf, ScanSchedule{Backend == 2 ? T : 0, 0});
+    if constexpr (Backend == 0)
+      ref::linear_recurrence<float>(p, a.x, a.xf);
+    else
+      chunk = cpu::linear_recurrence(p, a.x, a.xf, ScanSchedule{Backend == 2 ? T : 0, 0});
     benchmark::DoNotOptimize(a.x.data());
     benchmark::ClobberMemory();
   }
@@ -62,12 +65,40 @@ void BM_scan(benchmark::State& state) {
 
 constexpr long kDiag = static_cast<long>(Transition::diagonal), kDense = static_cast<long>(Transition::dense);
 
-BENCHMARK(seqref::bench::stream_triad_roofline)->Name("roofline/stream_triad")->Arg(64 << 20)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_scan<0>)->Name("scan/ref_f32/many_lanes")->Args({kDiag, 4, 2048, 2048})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_scan<1>)->Name("scan/cpu_f32/many_lanes")->Args({kDiag, 4, 2048, 2048})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_scan<2>)->Name("scan/cpu_f32_sequential/one_long_lane")->Args({kDiag, 1, 1 << 22, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_scan<1>)->Name("scan/cpu_f32_chunked/one_long_lane")->Args({kDiag, 1, 1 << 22, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_scan<2>)->Name("scan/cpu_f32_sequential/dense4")->Args({kDense, 1, 1 << 18, 4})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_scan<1>)->Name("scan/cpu_f32_chunked/dense4")->Args({kDense, 1, 1 << 18, 4})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(seqref::bench::stream_triad_roofline)
+    ->Name("roofline/stream_triad")
+    ->Arg(64 << 20)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_scan<0>)
+    ->Name("scan/ref_f32/many_lanes")
+    ->Args({kDiag, 4, 2048, 2048})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_scan<1>)
+    ->Name("scan/cpu_f32/many_lanes")
+    ->Args({kDiag, 4, 2048, 2048})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_scan<2>)
+    ->Name("scan/cpu_f32_sequential/one_long_lane")
+    ->Args({kDiag, 1, 1 << 22, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_scan<1>)
+    ->Name("scan/cpu_f32_chunked/one_long_lane")
+    ->Args({kDiag, 1, 1 << 22, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_scan<2>)
+    ->Name("scan/cpu_f32_sequential/dense4")
+    ->Args({kDense, 1, 1 << 18, 4})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_scan<1>)
+    ->Name("scan/cpu_f32_chunked/dense4")
+    ->Args({kDense, 1, 1 << 18, 4})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

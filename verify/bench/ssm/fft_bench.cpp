@@ -95,9 +95,9 @@ void BM_fft_fftw(benchmark::State& state) {
   auto x = random_batch(n);
   std::vector<C> out(x.size());
   const int ni = static_cast<int>(n);
-  fftw_plan plan = fftw_plan_many_dft(1, &ni, static_cast<int>(kRows), reinterpret_cast<fftw_complex*>(x.data()),
-                                      nullptr, 1, ni, reinterpret_cast<fftw_complex*>(out.data()), nullptr, 1, ni,
-                                      FFTW_FORWARD, FFTW_ESTIMATE);
+  fftw_plan plan =
+      fftw_plan_many_dft(1, &ni, static_cast<int>(kRows), reinterpret_cast<fftw_complex*>(x.data()), nullptr, 1, ni,
+                         reinterpret_cast<fftw_complex*>(out.data()), nullptr, 1, ni, FFTW_FORWARD, FFTW_ESTIMATE);
   for (auto _ : state) {
     fftw_execute(plan);
     benchmark::DoNotOptimize(out.data());

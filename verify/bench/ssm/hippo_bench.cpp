@@ -17,7 +17,8 @@ constexpr Index kChannels = 64, kLen = 1024;
 
 void set_counters(benchmark::State& state, Index channels, Index N, std::size_t bytes_per_scalar) {
   const double entries = static_cast<double>(channels) * kLen * N;
-  state.counters["GB/s"] = benchmark::Counter(entries * bytes_per_scalar * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(entries * bytes_per_scalar * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP/s"] = benchmark::Counter(entries * 10 * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["N"] = static_cast<double>(N);
 }
@@ -56,15 +57,40 @@ void BM_legs_cpu(benchmark::State& state) {
   set_counters(state, kChannels, N, sizeof(S));
 }
 
-BENCHMARK(BM_legs_ref_fast<float>)->Name("hippo/legs_ref_fast_f32")->Arg(16)->Arg(64)->Arg(256)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_legs_ref_fast<double>)->Name("hippo/legs_ref_fast_f64")->Arg(16)->Arg(64)->Arg(256)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_legs_ref_dense)->Name("hippo/legs_ref_dense_f64_1ch")->Arg(16)->Arg(64)
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-BENCHMARK(BM_legs_cpu<float>)->Name("hippo/legs_cpu_f32")->Arg(16)->Arg(64)->Arg(256)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_legs_cpu<double>)->Name("hippo/legs_cpu_f64")->Arg(16)->Arg(64)->Arg(256)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_legs_ref_fast<float>)
+    ->Name("hippo/legs_ref_fast_f32")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_legs_ref_fast<double>)
+    ->Name("hippo/legs_ref_fast_f64")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_legs_ref_dense)
+    ->Name("hippo/legs_ref_dense_f64_1ch")
+    ->Arg(16)
+    ->Arg(64)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK(BM_legs_cpu<float>)
+    ->Name("hippo/legs_cpu_f32")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_legs_cpu<double>)
+    ->Name("hippo/legs_cpu_f64")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

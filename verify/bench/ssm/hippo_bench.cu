@@ -62,7 +62,13 @@ void BM_legs_cuda(benchmark::State& state) {
   state.counters["N"] = static_cast<double>(N);
 }
 
-BENCHMARK(BM_legs_cuda)->Name("hippo/legs_cuda_f32")->Args({16, 64})->Args({64, 64})->Args({256, 64})
-    ->Args({64, 4096})->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_legs_cuda)
+    ->Name("hippo/legs_cuda_f32")
+    ->Args({16, 64})
+    ->Args({64, 64})
+    ->Args({256, 64})
+    ->Args({64, 4096})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -5,9 +5,15 @@
 
 #include <benchmark/benchmark.h>
 
-BENCHMARK(seqref::bench::sgemm_eigen_roofline)->Name("roofline/sgemm_eigen")->Arg(1024)->Unit(benchmark::kMillisecond)
+BENCHMARK(seqref::bench::sgemm_eigen_roofline)
+    ->Name("roofline/sgemm_eigen")
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK(seqref::bench::stream_triad_roofline)->Name("roofline/stream_triad")->Arg(64 << 20)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(seqref::bench::stream_triad_roofline)
+    ->Name("roofline/stream_triad")
+    ->Arg(64 << 20)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

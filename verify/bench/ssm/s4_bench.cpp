@@ -49,8 +49,8 @@ const CauchyData& cauchy_data() {
 }
 
 void cauchy_counters(benchmark::State& state, double channels) {
-  state.counters["GFLOP/s"] = benchmark::Counter(kFlopsPerTerm * channels * kN * kNodes * 1e-9,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(kFlopsPerTerm * channels * kN * kNodes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["channels"] = channels;
 }
 
@@ -97,7 +97,11 @@ void BM_s4_dplr_cpu(benchmark::State& state) {
 
 BENCHMARK(BM_cauchy_ref)->Name("s4/cauchy_ref_f32_1ch")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_cauchy_cpu)->Name("s4/cauchy_cpu_f32")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_s4_dplr_cpu)->Name("s4/dplr_kernel_cpu_f32_L16384_16ch")->RangeMultiplier(2)->Range(16, 1024)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_s4_dplr_cpu)
+    ->Name("s4/dplr_kernel_cpu_f32_L16384_16ch")
+    ->RangeMultiplier(2)
+    ->Range(16, 1024)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

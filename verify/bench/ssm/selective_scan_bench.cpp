@@ -62,7 +62,8 @@ struct Data {
     fill(D, kChannels, 7, -1, 1);
     A.resize(static_cast<std::size_t>(kChannels * kDstate));
     for (Index c = 0; c < kChannels; ++c)
-      for (Index n = 0; n < kDstate; ++n) A[static_cast<std::size_t>(c * kDstate + n)] = -static_cast<S>(n + 1);  // S4D-real
+      for (Index n = 0; n < kDstate; ++n)
+        A[static_cast<std::size_t>(c * kDstate + n)] = -static_cast<S>(n + 1);  // S4D-real
     fill(y, btd, 8, 0, 0);
     fill(h, b * kChannels * kDstate, 9, 0, 0);
   }
@@ -100,7 +101,8 @@ Data<S>& data(Index batch, Index T) {
 template <class S>
 double bytes_moved(Index batch, Index T) {
   const double btd = static_cast<double>(batch * T * kChannels), btn = static_cast<double>(batch * T * kDstate);
-  return sizeof(S) * (4 * btd + 2 * btn + kChannels * (kDstate + 2.0) + static_cast<double>(batch * kChannels * kDstate));
+  return sizeof(S) *
+         (4 * btd + 2 * btn + kChannels * (kDstate + 2.0) + static_cast<double>(batch * kChannels * kDstate));
 }
 
 template <class S>
@@ -111,7 +113,8 @@ void counters(benchmark::State& state, Index batch, Index T, double seconds_per_
   state.counters["GFLOP/s"] =
       benchmark::Counter(8.0 * btd * kDstate * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["stream_GB/s"] = seqref::bench::stream_triad_gbs();
-  state.counters["bw_fraction"] = bytes_moved<S>(batch, T) / seconds_per_iteration * 1e-9 / seqref::bench::stream_triad_gbs();
+  state.counters["bw_fraction"] =
+      bytes_moved<S>(batch, T) / seconds_per_iteration * 1e-9 / seqref::bench::stream_triad_gbs();
   state.counters["T"] = static_cast<double>(T);
   state.counters["batch"] = static_cast<double>(batch);
 }
@@ -146,11 +149,23 @@ void BM_cpu(benchmark::State& state) {
   state.counters["threads"] = omp_get_max_threads();
 }
 
-BENCHMARK(BM_ref_f32)->Name("selective_scan/ref_f32")->Arg(2048)->Iterations(1)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_ref_f32)
+    ->Name("selective_scan/ref_f32")
+    ->Arg(2048)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK(BM_cpu<float>)->Name("selective_scan/cpu_f32")->Args({kBatch, 2048})->Args({kBatch, 16384})
-    ->Args({1, 65536})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_cpu<double>)->Name("selective_scan/cpu_f64")->Args({kBatch, 2048})->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_cpu<float>)
+    ->Name("selective_scan/cpu_f32")
+    ->Args({kBatch, 2048})
+    ->Args({kBatch, 16384})
+    ->Args({1, 65536})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_cpu<double>)
+    ->Name("selective_scan/cpu_f64")
+    ->Args({kBatch, 2048})
+    ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 }  // namespace

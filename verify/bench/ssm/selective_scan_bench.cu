@@ -24,7 +24,8 @@ constexpr Index kBatch = 8, kChannels = 1536, kDstate = 16;
 __global__ void fill_kernel(float* x, long long n, unsigned long long stream, float lo, float hi) {
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
-    unsigned long long z = (static_cast<unsigned long long>(i) + 1) * 0x9e3779b97f4a7c15ull ^ (stream * 0xbf58476d1ce4e5b9ull);
+    unsigned long long z =
+        (static_cast<unsigned long long>(i) + 1) * 0x9e3779b97f4a7c15ull ^ (stream * 0xbf58476d1ce4e5b9ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     z ^= z >> 31;
@@ -46,7 +47,6 @@ struct DeviceArray {
   DeviceArray(const DeviceArray&) = delete;
   DeviceArray& operator=(const DeviceArray&) = delete;
 };
-
 
 void BM_cuda_f32(benchmark::State& state) {
   if (!cuda::available()) {
@@ -82,7 +82,7 @@ void BM_cuda_f32(benchmark::State& state) {
   const std::span<float> yd(y.p, static_cast<std::size_t>(btd)),
       hd(h.p, static_cast<std::size_t>(kBatch * kChannels * kDstate));
   cuda::device::selective_scan(p, yd, hd, chunk, nullptr);  // warm-up (and the fills before it)
-  SEQREF_BENCH_CUDA_CHECK(cudaDeviceSynchronize());  // a failed kernel is reported as an error, with its name
+  SEQREF_BENCH_CUDA_CHECK(cudaDeviceSynchronize());         // a failed kernel is reported as an error, with its name
   double total = 0;
   for (auto _ : state) {
     cudaEventRecord(start);
@@ -101,12 +101,21 @@ void BM_cuda_f32(benchmark::State& state) {
   state.counters["GFLOP/s"] =
       benchmark::Counter(8.0 * btd * kDstate * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["d2d_GB/s"] = seqref::bench::device_copy_gbs();
-  state.counters["bw_fraction"] = bytes / (total / static_cast<double>(state.iterations())) * 1e-9 / seqref::bench::device_copy_gbs();
+  state.counters["bw_fraction"] =
+      bytes / (total / static_cast<double>(state.iterations())) * 1e-9 / seqref::bench::device_copy_gbs();
   state.counters["T"] = static_cast<double>(T);
   state.counters["tile"] = static_cast<double>(chunk == 0 ? 1024 : chunk);
 }
 
-BENCHMARK(BM_cuda_f32)->Name("selective_scan/cuda_f32")->Args({2048, 0})->Args({16384, 0})->Args({65536, 0})
-    ->Args({2048, 512})->Args({2048, 2048})->Args({65536, 2048})->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_cuda_f32)
+    ->Name("selective_scan/cuda_f32")
+    ->Args({2048, 0})
+    ->Args({16384, 0})
+    ->Args({65536, 0})
+    ->Args({2048, 512})
+    ->Args({2048, 2048})
+    ->Args({65536, 2048})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -49,15 +49,13 @@ double flops(const SsdShape& s, Index Q) {
   double per_head = 0;
   for (Index t0 = 0; t0 < s.len; t0 += Q) {
     const double q = static_cast<double>(std::min(Q, s.len - t0));
-    per_head += q * (q + 1) * static_cast<double>(s.dstate + s.headdim) +
-                4.0 * q * static_cast<double>(s.headdim * s.dstate);
+    per_head +=
+        q * (q + 1) * static_cast<double>(s.dstate + s.headdim) + 4.0 * q * static_cast<double>(s.headdim * s.dstate);
   }
   return per_head * static_cast<double>(s.batch * s.heads);
 }
 
-double bytes(const SsdShape& s) {
-  return 4.0 * static_cast<double>(2 * s.x_size() + s.a_size() + 2 * s.bc_size());
-}
+double bytes(const SsdShape& s) { return 4.0 * static_cast<double>(2 * s.x_size() + s.a_size() + 2 * s.bc_size()); }
 
 void counters(benchmark::State& state, const SsdShape& s) {
   state.counters["GB/s"] = benchmark::Counter(bytes(s) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
@@ -106,11 +104,28 @@ void BM_ssd_ref_small(benchmark::State& state) {
   counters(state, s);
 }
 
-BENCHMARK(BM_ssd_cpu)->Name("ssd/cpu_f32")->Args({2048, 16})->Args({2048, 64})->Args({16384, 16})
-    ->Args({16384, 64})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_ssd_cpu_small)->Name("ssd/cpu_f32_small")->Args({16, 0})->Args({64, 0})->Args({16, 1})->Args({64, 1})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_ssd_ref_small)->Name("ssd/ref_f32_small")->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime()
+BENCHMARK(BM_ssd_cpu)
+    ->Name("ssd/cpu_f32")
+    ->Args({2048, 16})
+    ->Args({2048, 64})
+    ->Args({16384, 16})
+    ->Args({16384, 64})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_ssd_cpu_small)
+    ->Name("ssd/cpu_f32_small")
+    ->Args({16, 0})
+    ->Args({64, 0})
+    ->Args({16, 1})
+    ->Args({64, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_ssd_ref_small)
+    ->Name("ssd/ref_f32_small")
+    ->Arg(16)
+    ->Arg(64)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
     ->Iterations(2);
 
 }  // namespace

@@ -24,8 +24,8 @@ double ssd_flops(const SsdShape& s, Index Q) {
   double per_head = 0;
   for (Index t0 = 0; t0 < s.len; t0 += Q) {
     const double q = static_cast<double>(std::min(Q, s.len - t0));
-    per_head += q * (q + 1) * static_cast<double>(s.dstate + s.headdim) +
-                4.0 * q * static_cast<double>(s.headdim * s.dstate);
+    per_head +=
+        q * (q + 1) * static_cast<double>(s.dstate + s.headdim) + 4.0 * q * static_cast<double>(s.headdim * s.dstate);
   }
   return per_head * static_cast<double>(s.batch * s.heads);
 }
@@ -66,8 +66,8 @@ void BM_ssd_cuda(benchmark::State& state) {
   SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&start));
   SEQREF_BENCH_CUDA_CHECK(cudaEventCreate(&stop));
   auto dspan = [](float* p, Index n) { return std::span<float>(p, static_cast<std::size_t>(n)); };
-  const SsdProblem<float> problem{s, dspan(X, s.x_size()), dspan(A, s.a_size()), dspan(B, s.bc_size()),
-                                  dspan(C, s.bc_size()), {}};
+  const SsdProblem<float> problem{
+      s, dspan(X, s.x_size()), dspan(A, s.a_size()), dspan(B, s.bc_size()), dspan(C, s.bc_size()), {}};
   const std::span<float> Yd = dspan(Y, s.x_size());
   const std::span<std::byte> wsd(static_cast<std::byte*>(ws), wsb);
   cuda::device::ssd(problem, Yd, {}, kQ, wsd);  // warm-up
@@ -89,13 +89,19 @@ void BM_ssd_cuda(benchmark::State& state) {
     cudaFree(p);
   const double bytes = 4.0 * static_cast<double>(2 * s.x_size() + s.a_size() + 2 * s.bc_size());
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(ssd_flops(s, kQ) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(ssd_flops(s, kQ) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["T"] = static_cast<double>(s.len);
   state.counters["N"] = static_cast<double>(s.dstate);
 }
 
-
-BENCHMARK(BM_ssd_cuda)->Name("ssd/cuda_f32")->Args({2048, 16})->Args({2048, 64})->Args({16384, 16})
-    ->Args({16384, 64})->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ssd_cuda)
+    ->Name("ssd/cuda_f32")
+    ->Args({2048, 16})
+    ->Args({2048, 64})
+    ->Args({16384, 16})
+    ->Args({16384, 64})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

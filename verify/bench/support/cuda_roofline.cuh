@@ -20,7 +20,10 @@ namespace seqref::bench {
 inline float device_copy_ms(void* b, const void* a, std::size_t bytes) {
   cudaEvent_t start, stop;
   if (cudaEventCreate(&start) != cudaSuccess) return -1.f;
-  if (cudaEventCreate(&stop) != cudaSuccess) { cudaEventDestroy(start); return -1.f; }
+  if (cudaEventCreate(&stop) != cudaSuccess) {
+    cudaEventDestroy(start);
+    return -1.f;
+  }
   float ms = -1.f;
   if (cudaEventRecord(start) == cudaSuccess && cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice) == cudaSuccess &&
       cudaEventRecord(stop) == cudaSuccess && cudaEventSynchronize(stop) == cudaSuccess)
@@ -70,7 +73,8 @@ inline void device_copy_roofline(benchmark::State& state) {
   }
   cudaFree(a);
   cudaFree(b);
-  state.counters["GB/s"] = benchmark::Counter(2.0 * double(bytes) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(2.0 * double(bytes) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 }  // namespace seqref::bench

@@ -5,9 +5,9 @@
 /// (scans). tools/bench-compare divides a kernel's GFLOP/s or GB/s by the roofline's; absolute rates on shared
 /// machines drift, same-run fractions do not.
 
-#include <Eigen/Core>
 #include <benchmark/benchmark.h>
 #include <omp.h>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <chrono>

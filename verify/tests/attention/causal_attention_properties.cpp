@@ -144,8 +144,8 @@ Measured cpu_vs_oracle(const Shape& s, Values values, std::uint64_t seed, cpu::A
   }
   const auto& tol = tolerance(kMethod, "forward", p, Backend::cpu);
   std::ostringstream os;
-  os << "cpu " << (p == Precision::f32 ? "f32" : "f64") << " tiles " << tiling.block_q << "x" << tiling.block_k
-     << ", " << describe(s, values, seed);
+  os << "cpu " << (p == Precision::f32 ? "f32" : "f64") << " tiles " << tiling.block_q << "x" << tiling.block_k << ", "
+     << describe(s, values, seed);
   return {judge_relative(tol, err_opt, err_ref), os.str()};
 }
 
@@ -187,8 +187,7 @@ Exact causality(Impl impl, const Shape& s, Values values, std::uint64_t seed) {
         for (Index c = 0; c < x->dim(); ++c) (*x)(h, i, c) = static_cast<S>(draw(Values::wide, rng) * 8.0);
   const auto a = run<S>(impl, in), b = run<S>(impl, perturbed);
   bool same = true;
-  for (Index h = 0; h < s.heads && same; ++h)
-    same = bit_identical(&a(h, 0, 0), &b(h, 0, 0), (t + 1) * s.value_dim);
+  for (Index h = 0; h < s.heads && same; ++h) same = bit_identical(&a(h, 0, 0), &b(h, 0, 0), (t + 1) * s.value_dim);
   std::ostringstream os;
   os << to_string(impl) << ": rows 0.." << t << " after perturbing rows > " << t << ", " << describe(s, values, seed);
   return {same, os.str()};
@@ -247,8 +246,9 @@ Exact extreme_logits_bounded(Impl impl, const Shape& s, std::uint64_t seed) {
       }
     }
   for (Index i = 0; i < std::min<Index>(s.len, 8); ++i)
-    largest_logit = std::max(largest_logit, std::abs(static_cast<double>(in.scale) *
-                                                     static_cast<double>(in.q.head(0).row(i).dot(in.k.head(0).row(0)))));
+    largest_logit = std::max(
+        largest_logit,
+        std::abs(static_cast<double>(in.scale) * static_cast<double>(in.q.head(0).row(i).dot(in.k.head(0).row(0)))));
   std::ostringstream os;
   os << to_string(impl) << ": finite and convex (|logit| ~ " << std::round(largest_logit) << "), "
      << describe(s, Values::extreme, seed);
@@ -271,21 +271,22 @@ GenerationAgreement generation_paths_agree(Index layers, Index prompt_len, Index
     for (std::size_t i = 0; i < a.size(); ++i) num += (a[i] - b[i]) * (a[i] - b[i]), den += b[i] * b[i];
     return std::sqrt(num / den) / unit_roundoff<double>();
   };
-  worst = std::max(rel(g.recompute.last_logits, g.cached.last_logits), rel(g.constant.last_logits, g.cached.last_logits));
+  worst =
+      std::max(rel(g.recompute.last_logits, g.cached.last_logits), rel(g.constant.last_logits, g.cached.last_logits));
   const auto& tol = tolerance(kMethod, "generation_logits", Precision::f64, Backend::ref);
   std::ostringstream os;
-  os << layers << " layers, " << prompt_len << "+" << n_new << " tokens: tokens " << (same_tokens ? "identical" : "DIFFER")
-     << ", last logits within " << worst << "u (bound " << tol.K << "u); peak state scalars cached "
-     << g.cached.peak_state_scalars << ", recompute " << g.recompute.peak_state_scalars << ", O(1)-space "
-     << g.constant.peak_state_scalars;
+  os << layers << " layers, " << prompt_len << "+" << n_new << " tokens: tokens "
+     << (same_tokens ? "identical" : "DIFFER") << ", last logits within " << worst << "u (bound " << tol.K
+     << "u); peak state scalars cached " << g.cached.peak_state_scalars << ", recompute "
+     << g.recompute.peak_state_scalars << ", O(1)-space " << g.constant.peak_state_scalars;
   g.pass = same_tokens && worst <= tol.K;
   g.detail = os.str();
   return g;
 }
 
-#define SEQREF_INSTANTIATE_PROPERTIES(S)                                                                      \
-  template Tensor3<S> run<S>(Impl, const AttentionInputs<S>&, cpu::AttentionTiling);                          \
-  template Measured cpu_vs_oracle<S>(const Shape&, Values, std::uint64_t, cpu::AttentionTiling);              \
+#define SEQREF_INSTANTIATE_PROPERTIES(S)                                                                  \
+  template Tensor3<S> run<S>(Impl, const AttentionInputs<S>&, cpu::AttentionTiling);                      \
+  template Measured cpu_vs_oracle<S>(const Shape&, Values, std::uint64_t, cpu::AttentionTiling);          \
   template Exact causality<S>(Impl, const Shape&, Values, std::uint64_t);                                 \
   template Exact logit_shift_invariance<S>(Impl, const Shape&, std::uint64_t);                            \
   template Exact thread_count_independence<S>(const Shape&, Values, std::uint64_t, cpu::AttentionTiling); \

@@ -6,8 +6,8 @@
 
 #include "seqref/opt/attention/causal_attention.hpp"
 #include "seqref/ref/attention/causal_attention.hpp"
-#include "verify/support/inputs.hpp"
 #include "verify/support/harness.hpp"
+#include "verify/support/inputs.hpp"
 
 #include <cstdint>
 #include <string>

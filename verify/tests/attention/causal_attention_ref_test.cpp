@@ -38,8 +38,8 @@ TEST(CausalAttentionRef, HandWorkedTwoPositions) {
   v(0, 0, 0) = 1.0, v(0, 1, 0) = 5.0;
   const double u = unit_roundoff<double>();
   for (auto o : {causal_attention<double>(q, k, v, 1.0), causal_attention_rnn<double>(q, k, v, 1.0)}) {
-    EXPECT_EQ(o(0, 0, 0), 1.0);                   // row 0 sees only v_0
-    EXPECT_NEAR(o(0, 1, 0), 4.0, 4 * 4.0 * u);    // exp(ln 3) is 3 to within an ulp or two
+    EXPECT_EQ(o(0, 0, 0), 1.0);                 // row 0 sees only v_0
+    EXPECT_NEAR(o(0, 1, 0), 4.0, 4 * 4.0 * u);  // exp(ln 3) is 3 to within an ulp or two
   }
 }
 
@@ -160,7 +160,7 @@ TEST(CausalAttentionRef, ConstantMemoryPeakDoesNotGrowWithLength) {
   // embeddings are looked up), so E_N(t) ~ t^N/N! — the post's cost. The cached path computes Σ_t N·(t+1).
   auto expected_terms = [](Index layers, Index prompt_len, Index n_new) {
     std::int64_t constant = 0, cached = 0;
-    for (Index t = prompt_len - 1; t < prompt_len + n_new - 1; ++t) {  // positions whose logits are sampled
+    for (Index t = prompt_len - 1; t < prompt_len + n_new - 1; ++t) {   // positions whose logits are sampled
       std::vector<std::int64_t> e(static_cast<std::size_t>(t + 1), 0);  // E_{ℓ}(j) for j ≤ t, ℓ from 0 up
       for (Index l = 1; l <= layers; ++l) {
         std::int64_t prefix = 0;
@@ -187,11 +187,11 @@ TEST(CausalAttentionRef, ConstantMemoryPeakDoesNotGrowWithLength) {
 
 TEST(CausalAttentionRef, RejectsBadInput) {
   Tensor3<double> q(2, 5, 4), k(2, 5, 4), v(2, 5, 3);
-  EXPECT_THROW(causal_attention<double>(q, Tensor3<double>(2, 4, 4), v, 1.0), std::invalid_argument);   // length
-  EXPECT_THROW(causal_attention<double>(q, Tensor3<double>(2, 5, 3), v, 1.0), std::invalid_argument);   // head dim
-  EXPECT_THROW(causal_attention<double>(q, k, Tensor3<double>(1, 5, 3), 1.0), std::invalid_argument);   // heads
-  EXPECT_THROW(causal_attention<double>(Tensor3<double>(2, 0, 4), k, v, 1.0), std::invalid_argument);   // empty
-  EXPECT_THROW(causal_attention<double>(q, k, v, NAN), std::invalid_argument);                          // scale
+  EXPECT_THROW(causal_attention<double>(q, Tensor3<double>(2, 4, 4), v, 1.0), std::invalid_argument);  // length
+  EXPECT_THROW(causal_attention<double>(q, Tensor3<double>(2, 5, 3), v, 1.0), std::invalid_argument);  // head dim
+  EXPECT_THROW(causal_attention<double>(q, k, Tensor3<double>(1, 5, 3), 1.0), std::invalid_argument);  // heads
+  EXPECT_THROW(causal_attention<double>(Tensor3<double>(2, 0, 4), k, v, 1.0), std::invalid_argument);  // empty
+  EXPECT_THROW(causal_attention<double>(q, k, v, NAN), std::invalid_argument);                         // scale
   auto bad = q;
   bad(1, 3, 2) = INFINITY;
   EXPECT_THROW(causal_attention<double>(bad, k, v, 1.0), std::invalid_argument);

@@ -69,21 +69,23 @@ SEQREF_REGISTER_CHECK(method, "cpu sequential loop f32 vs f64 (d=11, past the re
 SEQREF_REGISTER_CHECK(method, "cpu sequential loop f32 vs f64 (d=8, T=3000)", "cpu",
                       [] { return outcome_of(cpu_sequential_vs_oracle<float>(8, 3000, 0.9, 11)); });
 // damping != 1 (a limit of the iteration: damping 1 is plain newton): the same sweeps as the reference
-SEQREF_REGISTER_CHECK(method, "cpu newton deer, damping 0.7 and x0: same sweeps as the reference (d=3, T=100)", "cpu", [] {
-  const auto cell = tanh_cell(3, 0.9, 4);
-  const auto u = gaussian_inputs(100, 3, 4);
-  const std::vector<double> x0{0.3, -0.2, 0.9};
-  DeerOptions<double> o;
-  o.damping = 0.7;
-  o.max_sweeps = 200;
-  const auto c = cpu::deer(cell, std::span<const double>(u), std::span<const double>(x0), o);
-  const auto r = ref::deer(cell, std::span<const double>(u), std::span<const double>(x0), o);
-  CheckOutcome out;
-  out.pass = c.converged && c.sweeps == r.sweeps;
-  out.detail = "cpu " + std::to_string(c.sweeps) + " sweeps (" + (c.converged ? "converged" : c.reason) +
-               "), reference " + std::to_string(r.sweeps);
-  return out;
-});
+SEQREF_REGISTER_CHECK(method, "cpu newton deer, damping 0.7 and x0: same sweeps as the reference (d=3, T=100)", "cpu",
+                      [] {
+                        const auto cell = tanh_cell(3, 0.9, 4);
+                        const auto u = gaussian_inputs(100, 3, 4);
+                        const std::vector<double> x0{0.3, -0.2, 0.9};
+                        DeerOptions<double> o;
+                        o.damping = 0.7;
+                        o.max_sweeps = 200;
+                        const auto c = cpu::deer(cell, std::span<const double>(u), std::span<const double>(x0), o);
+                        const auto r = ref::deer(cell, std::span<const double>(u), std::span<const double>(x0), o);
+                        CheckOutcome out;
+                        out.pass = c.converged && c.sweeps == r.sweeps;
+                        out.detail = "cpu " + std::to_string(c.sweeps) + " sweeps (" +
+                                     (c.converged ? "converged" : c.reason) + "), reference " +
+                                     std::to_string(r.sweeps);
+                        return out;
+                      });
 SEQREF_REGISTER_CHECK(method, "cpu divergent fixed-A reported non_finite with best iterate", "cpu",
                       [] { return outcome_of_property(divergence_reported("cpu")); });
 

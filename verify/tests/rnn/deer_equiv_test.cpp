@@ -17,7 +17,9 @@ namespace seqref::verify::deer {
 namespace {
 
 template <class S>
-std::span<const S> sp(const std::vector<S>& v) { return std::span<const S>(v); }
+std::span<const S> sp(const std::vector<S>& v) {
+  return std::span<const S>(v);
+}
 
 RC_GTEST_PROP(DeerCpu, ChunkedSweepMatchesOracleRelativeToReference, ()) {
   const auto m = *rc::gen::element(DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi);
@@ -38,9 +40,11 @@ TEST(DeerCpu, DeerMatchesOracleRelativeToReference) {
   for (DeerMethod m : {DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi})
     for (Index T : {1, 2, 200, 513, 2049}) {  // 513, 2049: the engine chunks from T >= 512
       const auto r64 = cpu_deer_vs_oracle<double>(m, 8, std::min<Index>(T, 513), 0.9, 41 + T);
-      EXPECT_TRUE(r64.verdict.pass) << r64.detail << ": " << r64.verdict.err_u << "u vs " << r64.verdict.ref_err_u << "u";
+      EXPECT_TRUE(r64.verdict.pass) << r64.detail << ": " << r64.verdict.err_u << "u vs " << r64.verdict.ref_err_u
+                                    << "u";
       const auto r32 = cpu_deer_vs_oracle<float>(m, 4, T, 0.9, 51 + T);
-      EXPECT_TRUE(r32.verdict.pass) << r32.detail << ": " << r32.verdict.err_u << "u vs " << r32.verdict.ref_err_u << "u";
+      EXPECT_TRUE(r32.verdict.pass) << r32.detail << ": " << r32.verdict.err_u << "u vs " << r32.verdict.ref_err_u
+                                    << "u";
     }
 }
 

@@ -26,7 +26,9 @@ std::string describe(std::string_view what, DeerMethod method, Index d, Index T,
 }
 
 template <class S>
-std::span<const S> cspan(const std::vector<S>& v) { return std::span<const S>(v); }
+std::span<const S> cspan(const std::vector<S>& v) {
+  return std::span<const S>(v);
+}
 
 double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
   double m = 0;
@@ -92,8 +94,16 @@ double sensitivity(const std::vector<double>& J, Index T, Index d) {
 // float cells back to double (exact), for the float problems' double oracles.
 TanhCell<double> cast_back(const TanhCell<float>& c) { return {c.dim, convert<double>(c.A)}; }
 GruCell<double> cast_back(const GruCell<float>& c) {
-  return {c.dim, c.input, convert<double>(c.Wz), convert<double>(c.Wr), convert<double>(c.Wh), convert<double>(c.Uz),
-          convert<double>(c.Ur), convert<double>(c.Uh), convert<double>(c.bz), convert<double>(c.br),
+  return {c.dim,
+          c.input,
+          convert<double>(c.Wz),
+          convert<double>(c.Wr),
+          convert<double>(c.Wh),
+          convert<double>(c.Uz),
+          convert<double>(c.Ur),
+          convert<double>(c.Uh),
+          convert<double>(c.bz),
+          convert<double>(c.br),
           convert<double>(c.bh)};
 }
 
@@ -142,8 +152,17 @@ TanhCell<T> cast(const TanhCell<double>& c) {
 }
 template <class T>
 GruCell<T> cast(const GruCell<double>& c) {
-  return {c.dim, c.input, convert<T>(c.Wz), convert<T>(c.Wr), convert<T>(c.Wh), convert<T>(c.Uz),
-          convert<T>(c.Ur), convert<T>(c.Uh), convert<T>(c.bz), convert<T>(c.br), convert<T>(c.bh)};
+  return {c.dim,
+          c.input,
+          convert<T>(c.Wz),
+          convert<T>(c.Wr),
+          convert<T>(c.Wh),
+          convert<T>(c.Uz),
+          convert<T>(c.Ur),
+          convert<T>(c.Uh),
+          convert<T>(c.bz),
+          convert<T>(c.br),
+          convert<T>(c.bh)};
 }
 template <class T>
 std::vector<T> cast(const std::vector<double>& v) {
@@ -177,8 +196,10 @@ struct Problem {
 Problem make_problem(bool gru, Index d, Index T, double rho, std::uint64_t seed) {
   Problem p;
   p.gru = gru;
-  if (gru) p.g = gru_cell(d, d + 1, seed);
-  else p.tanh = tanh_cell(d, rho, seed);
+  if (gru)
+    p.g = gru_cell(d, d + 1, seed);
+  else
+    p.tanh = tanh_cell(d, rho, seed);
   p.u = gaussian_inputs(T, gru ? d + 1 : d, seed);
   return p;
 }
@@ -315,8 +336,7 @@ Quadratic newton_quadratic(Index d, Index T, double rho, std::uint64_t seed) {
   return q;
 }
 
-std::vector<double> error_per_sweep(DeerMethod method, Index d, Index T, double rho, std::uint64_t seed,
-                                    Index sweeps) {
+std::vector<double> error_per_sweep(DeerMethod method, Index d, Index T, double rho, std::uint64_t seed, Index sweeps) {
   const auto cell = tanh_cell(d, rho, seed);
   const auto u = gaussian_inputs(T, d, seed);
   const auto xs = ref::rnn_sequential(cell, cspan(u), {});
@@ -426,11 +446,11 @@ Exact divergence_reported(std::string_view backend) {
   const auto u = gaussian_inputs(T, d, 5);
   DeerOptions<double> o = options(DeerMethod::fixed_a);
   o.keep_iterates = true;
-  const auto res = backend == "cpu" ? cpu::deer(cell, cspan(u), {}, o)
-                                    : ref::deer(cell, cspan(u), {}, o);
+  const auto res = backend == "cpu" ? cpu::deer(cell, cspan(u), {}, o) : ref::deer(cell, cspan(u), {}, o);
   double best = std::numeric_limits<double>::infinity();
   for (double r : res.residuals) best = std::min(best, r);
-  const bool states_finite = std::all_of(res.states.begin(), res.states.end(), [](double v) { return std::isfinite(v); });
+  const bool states_finite =
+      std::all_of(res.states.begin(), res.states.end(), [](double v) { return std::isfinite(v); });
   const bool states_are_best = res.best_sweep < static_cast<Index>(res.iterates.size()) &&
                                res.iterates[static_cast<std::size_t>(res.best_sweep)] == res.states;
   const auto newton = backend == "cpu" ? cpu::deer(cell, cspan(u), {}, options(DeerMethod::newton))
@@ -451,18 +471,16 @@ Exact max_sweeps_reported(std::string_view backend) {
   DeerOptions<double> o = options(DeerMethod::fixed_a);
   o.max_sweeps = 3;
   o.keep_iterates = true;
-  const auto res = backend == "cpu" ? cpu::deer(cell, cspan(u), {}, o)
-                                    : ref::deer(cell, cspan(u), {}, o);
+  const auto res = backend == "cpu" ? cpu::deer(cell, cspan(u), {}, o) : ref::deer(cell, cspan(u), {}, o);
   double best = std::numeric_limits<double>::infinity();
   for (double r : res.residuals) best = std::min(best, r);
   Exact out;
-  out.pass = res.status == DeerStatus::max_sweeps && !res.converged && res.sweeps == 3 &&
-             res.residuals.size() == 4 && res.residual == best &&
-             res.iterates[static_cast<std::size_t>(res.best_sweep)] == res.states &&
+  out.pass = res.status == DeerStatus::max_sweeps && !res.converged && res.sweeps == 3 && res.residuals.size() == 4 &&
+             res.residual == best && res.iterates[static_cast<std::size_t>(res.best_sweep)] == res.states &&
              res.reason.find("not converged") != std::string::npos;
   out.value = res.residual;
-  out.detail = std::string(backend) + " fixed_a d=8 T=200 max_sweeps=3: status " +
-               std::string(to_string(res.status)) + ", \"" + res.reason + "\"";
+  out.detail = std::string(backend) + " fixed_a d=8 T=200 max_sweeps=3: status " + std::string(to_string(res.status)) +
+               ", \"" + res.reason + "\"";
   return out;
 }
 
@@ -540,10 +558,10 @@ Measured cpu_sweep_vs_oracle(DeerMethod method, Index d, Index T, Index chunk, d
   ScanSchedule sch;
   sch.chunk = chunk;
   const auto c = cpu::deer_sweep(cs, cspan(us), {}, cspan(xs), method, sch);
-  return judge_optimized<S>(kMethod, "sweep", Backend::cpu, model_error(c, oracle, E), model_error(r, oracle, E),
-                            describe(std::is_same_v<S, float> ? "cpu sweep f32 vs f64" : "cpu sweep f64 vs Oracle",
-                                     method, d, T, rho, seed) +
-                                " chunk=" + std::to_string(chunk) + ", error in model units u*E");
+  return judge_optimized<S>(
+      kMethod, "sweep", Backend::cpu, model_error(c, oracle, E), model_error(r, oracle, E),
+      describe(std::is_same_v<S, float> ? "cpu sweep f32 vs f64" : "cpu sweep f64 vs Oracle", method, d, T, rho, seed) +
+          " chunk=" + std::to_string(chunk) + ", error in model units u*E");
 }
 
 template <class S>
@@ -613,8 +631,8 @@ Measured cuda_deer_vs_oracle(DeerMethod method, Index d, Index T, double rho, st
     return {v, describe("cuda deer vs reference: both report non-convergence", method, d, T, rho, seed) + ", cuda " +
                    res.reason + "; ref " + rr.reason};
   }
-  return {v, describe("cuda deer f32 vs f64 sequential", method, d, T, rho, seed) + ", cuda " + res.reason +
-                 "; ref " + std::to_string(rr.sweeps) + " sweeps"};
+  return {v, describe("cuda deer f32 vs f64 sequential", method, d, T, rho, seed) + ", cuda " + res.reason + "; ref " +
+                 std::to_string(rr.sweeps) + " sweeps"};
 }
 
 template TanhCell<float> cast<float>(const TanhCell<double>&);

@@ -20,7 +20,6 @@ namespace seqref::verify::deer {
 
 inline constexpr std::string_view kMethod = "rnn/deer";
 
-
 TanhCell<double> tanh_cell(Index d, double rho, std::uint64_t seed);
 GruCell<double> gru_cell(Index d, Index m, std::uint64_t seed);
 /// The GRU with U_z = U_r = U_h = 0: f(x, u) = diag(1 − z(u)) x + z(u) ∘ h̃(u) is affine in x.

@@ -16,7 +16,9 @@ namespace seqref::verify::deer {
 namespace {
 
 template <class S>
-std::span<const S> sp(const std::vector<S>& v) { return std::span<const S>(v); }
+std::span<const S> sp(const std::vector<S>& v) {
+  return std::span<const S>(v);
+}
 
 TEST(DeerRef, TanhCellHandValues) {
   // d = 1: x_1 = tanh(u_1), x_2 = tanh(a x_1 + u_2), x_3 = tanh(a x_2 + u_3), exactly as written.
@@ -101,7 +103,8 @@ TEST(DeerRef, LinearizationIsExactAtTheIterate) {
     const auto lin = ref::deer_linearize(cell, sp(u), {}, sp(x), m);
     ASSERT_EQ(lin.kind, m == DeerMethod::quasi ? Transition::diagonal : Transition::dense);
     for (Index t = 1; t < T; ++t) {
-      std::vector<double> prev(x.begin() + (t - 1) * d, x.begin() + t * d), f(d), ut(u.begin() + t * d, u.begin() + (t + 1) * d);
+      std::vector<double> prev(x.begin() + (t - 1) * d, x.begin() + t * d), f(d),
+          ut(u.begin() + t * d, u.begin() + (t + 1) * d);
       ref::cell_step<double>(cell, sp(prev), sp(ut), f);
       std::vector<double> y = prev;
       const Index JD = transition_size(lin.kind, d);

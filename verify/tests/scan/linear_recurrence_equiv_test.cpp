@@ -23,10 +23,12 @@ template <class S>
 void check_cpu() {
   const Transition kind = *kKinds;
   const Index T = *kLengths;
-  const Index D = kind == Transition::dense ? *rc::gen::element<Index>(1, 2, 4) : *rc::gen::element<Index>(1, 3, 17, 40);
+  const Index D =
+      kind == Transition::dense ? *rc::gen::element<Index>(1, 2, 4) : *rc::gen::element<Index>(1, 3, 17, 40);
   // lengths around the engine's chunking: chunks start at chunk_from_len steps, at least chunk_min long
-  const Index Tc = *rc::gen::weightedOneOf<Index>({{2, rc::gen::just(T)},
-      {1, gen::around_blocks({cpu::blocking::scan::chunk_min, cpu::blocking::scan::chunk_from_len}, 1600)}});
+  const Index Tc = *rc::gen::weightedOneOf<Index>(
+      {{2, rc::gen::just(T)},
+       {1, gen::around_blocks({cpu::blocking::scan::chunk_min, cpu::blocking::scan::chunk_from_len}, 1600)}});
   const auto m = cpu_vs_oracle<S>(kind, *rc::gen::inRange<Index>(1, 3), Tc, D, *rc::gen::element(0.5, 1.0, 1.01),
                                   *kChunks, *rc::gen::element(1, 2), *rc::gen::arbitrary<std::uint64_t>());
   RC_LOG() << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u << " (bound "
@@ -44,8 +46,7 @@ TEST(ScanCpu, WideStatesSplitIntoEntryGroups) {
       // around the one-group limit (511, 512, 513) and past two groups of 256 (767: the third partial; 1025)
       for (Index D : gen::block_sizes({cpu::blocking::scan::group_max, cpu::blocking::scan::group}, 1100)) {
         if (D < cpu::blocking::scan::group_max - 1) continue;
-        const auto m =
-            cpu_vs_oracle<float>(kind, 2, 129, D, 1.0, chunk, 2, 51 + static_cast<std::uint64_t>(chunk + D));
+        const auto m = cpu_vs_oracle<float>(kind, 2, 129, D, 1.0, chunk, 2, 51 + static_cast<std::uint64_t>(chunk + D));
         EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u;
       }
 }

@@ -192,8 +192,8 @@ Exact split_carry_bit_identical(Transition kind, Index batch, Index len, Index d
   return {pass, "f64 " + describe(p, 1.0) + " split at " + std::to_string(split) + ", reference and cpu (one chunk)"};
 }
 
-#define SEQREF_INSTANTIATE(S)                                                                                       \
-  template Measured reference_vs_oracle<S>(Transition, Index, Index, Index, double, std::uint64_t);                  \
+#define SEQREF_INSTANTIATE(S)                                                                       \
+  template Measured reference_vs_oracle<S>(Transition, Index, Index, Index, double, std::uint64_t); \
   template Measured cpu_vs_oracle<S>(Transition, Index, Index, Index, double, Index, int, std::uint64_t);
 SEQREF_INSTANTIATE(float)
 SEQREF_INSTANTIATE(double)

@@ -51,9 +51,6 @@ std::vector<double> error_model(const Problem& p);
 /// rounding is 2^-11 of a double's u and does not pollute the metric), [B, T, D].
 std::vector<long double> oracle_solution(const Problem& p);
 
-
-
-
 /// Tier 2: ref::linear_recurrence<S> (S = float or double) vs Oracle, in model units (op "sequential").
 template <class S>
 Measured reference_vs_oracle(Transition kind, Index batch, Index len, Index dim, double rho, std::uint64_t seed);

@@ -50,8 +50,8 @@ std::string describe_dft(const char* backend, Index batch, Index n, bool inverse
 
 /// err(x) against the oracle for a batch already transformed by an optimized backend.
 template <class S>
-Measured judge_dft(const std::vector<std::complex<S>>& x, const std::vector<std::complex<S>>& out, Index batch,
-                   Index n, bool inverse, Backend backend, std::string detail) {
+Measured judge_dft(const std::vector<std::complex<S>>& x, const std::vector<std::complex<S>>& out, Index batch, Index n,
+                   bool inverse, Backend backend, std::string detail) {
   const double u = unit_roundoff<S>();
   const auto reference = ref_batch<S>(x, batch, n, inverse);
   double err_opt, err_ref;
@@ -99,8 +99,8 @@ std::vector<T> conv_rows(const std::vector<S>& k, const std::vector<S>& u, Index
 }
 
 template <class S>
-Measured judge_conv(const std::vector<S>& k, const std::vector<S>& u, const std::vector<S>& y, Index channels,
-                    Index L, Backend backend, std::string detail) {
+Measured judge_conv(const std::vector<S>& k, const std::vector<S>& u, const std::vector<S>& y, Index channels, Index L,
+                    Backend backend, std::string detail) {
   const double uu = unit_roundoff<S>();
   const auto reference =
       conv_rows<S>(k, u, channels, L, [](const auto& a, const auto& b) { return ref::causal_conv_fft(a, b); });
@@ -133,8 +133,8 @@ Measured judge_conv(const std::vector<S>& k, const std::vector<S>& u, const std:
 template <class S>
 std::string describe_conv(const char* backend, Index channels, Index L, std::uint64_t seed) {
   std::ostringstream os;
-  os << backend << (std::is_same_v<S, float> ? " f32" : " f64") << " causal conv channels=" << channels
-     << " L=" << L << " seed=" << seed;
+  os << backend << (std::is_same_v<S, float> ? " f32" : " f64") << " causal conv channels=" << channels << " L=" << L
+     << " seed=" << seed;
   return os.str();
 }
 

@@ -21,7 +21,6 @@ namespace seqref::verify::ssm_fft {
 
 inline constexpr std::string_view kMethod = "ssm/rtf";
 
-
 /// `batch` rows of n complex N(0,1) values, row-major, from the seed.
 template <class S>
 std::vector<std::complex<S>> random_rows(Index batch, Index n, std::uint64_t seed);

@@ -1,9 +1,9 @@
 // Tier 1-2 for the shared reference pieces every SSM method uses: DFT/FFT, causal convolution, discretizations and
 // the matrix exponential (reference/include/seqref/ref/ssm/{fourier,discretize}.hpp).
 
+#include "seqref/core/random.hpp"
 #include "seqref/ref/ssm/discretize.hpp"
 #include "seqref/ref/ssm/fourier.hpp"
-#include "seqref/core/random.hpp"
 #include "verify/support/error.hpp"
 
 #include <gtest/gtest.h>
@@ -60,7 +60,11 @@ RC_GTEST_PROP(FourierRef, FftConvolutionEqualsDirect, ()) {
   // Absolute bounds in the scale of the inputs, ‖k‖₂‖u‖₂ (relative to ‖y‖ they would fail under cancellation):
   // direct sums of <= L products: ‖ŷ − y‖₂ <= ~L·u·‖k‖₂‖u‖₂ (γ_L per element, ‖y‖∞ <= ‖k‖₂‖u‖₂);
   // FFT of size n = 2^m: O(m)·u·‖k‖₂‖u‖₂ (each transform is stable to O(log n)·u in 2-norm).
-  auto norm = [](const std::vector<double>& x) { double s = 0; for (double v : x) s += v * v; return std::sqrt(s); };
+  auto norm = [](const std::vector<double>& x) {
+    double s = 0;
+    for (double v : x) s += v * v;
+    return std::sqrt(s);
+  };
   auto abs_err = [&](const std::vector<double>& y) {
     double s = 0;
     for (std::size_t i = 0; i < y.size(); ++i) {
@@ -75,7 +79,7 @@ RC_GTEST_PROP(FourierRef, FftConvolutionEqualsDirect, ()) {
   const double via_fft = abs_err(causal_conv_fft(k, u)) / (scale * u64);
   RC_LOG() << "L=" << L << ": direct " << direct << " u‖k‖‖u‖, fft " << via_fft << " u‖k‖‖u‖\n";
   RC_ASSERT(direct <= 2 * double(L));  // observed <= ~3 at L = 100
-  RC_ASSERT(via_fft <= 2 * (m + 1));  // observed <= ~2 at n = 256
+  RC_ASSERT(via_fft <= 2 * (m + 1));   // observed <= ~2 at n = 256
 }
 
 TEST(FourierRef, RejectsBadInput) {

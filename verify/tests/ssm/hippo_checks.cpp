@@ -1,10 +1,10 @@
 // `seqref report` checks for ssm/hippo: the property functions of the test suites at default sizes. Errors are in
 // units of u of the precision under test.
 
+#include "verify/support/inputs.hpp"
 #include "verify/support/outcome.hpp"
 #include "verify/support/registry.hpp"
 #include "verify/support/timing.hpp"
-#include "verify/support/inputs.hpp"
 #include "verify/tests/ssm/hippo_properties.hpp"
 
 #include "seqref/opt/backend.hpp"
@@ -13,7 +13,6 @@ namespace seqref::verify::hippo {
 namespace {
 
 const std::string method(kMethod);
-
 
 SEQREF_REGISTER_CHECK(method, "A, B of every (measure, convention) vs Oracle", "ref",
                       [] { return outcome_of(transition_vs_oracle(32)); });
@@ -62,10 +61,10 @@ SEQREF_REGISTER_CHECK(method, "LegS online f32 vs f64 oracle (C = 64, L = 1024, 
 SEQREF_REGISTER_CHECK(method, "LegS online f64 vs Oracle (C = 9, L = 200, N = 17)", "cpu",
                       [] { return outcome_of(cpu_vs_oracle<double>(9, 200, 17, true, 5)); });
 // b_scale != 1 (the first step is B_0 u_0 = b_scale u_0) and channels past two lane blocks (16 floats, 8 doubles)
-SEQREF_REGISTER_CHECK(method, "LegS online f32 vs f64, b_scale 1.5, C = 33 (two lane blocks + 1), L = 65, N = 16", "cpu",
-                      [] { return outcome_of(cpu_vs_oracle<float>(33, 65, 16, false, 6, 1.5)); });
-SEQREF_REGISTER_CHECK(method, "LegS online f64 vs Oracle, b_scale 0.5, C = 17 (two lane blocks + 1), L = 33, N = 5", "cpu",
-                      [] { return outcome_of(cpu_vs_oracle<double>(17, 33, 5, true, 7, 0.5)); });
+SEQREF_REGISTER_CHECK(method, "LegS online f32 vs f64, b_scale 1.5, C = 33 (two lane blocks + 1), L = 65, N = 16",
+                      "cpu", [] { return outcome_of(cpu_vs_oracle<float>(33, 65, 16, false, 6, 1.5)); });
+SEQREF_REGISTER_CHECK(method, "LegS online f64 vs Oracle, b_scale 0.5, C = 17 (two lane blocks + 1), L = 33, N = 5",
+                      "cpu", [] { return outcome_of(cpu_vs_oracle<double>(17, 33, 5, true, 7, 0.5)); });
 
 SEQREF_REGISTER_CHECK(
     method, "LegS online fp32 vs f64 oracle", "cuda",

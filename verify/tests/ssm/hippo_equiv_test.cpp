@@ -70,7 +70,8 @@ TEST(HippoCpu, PostConventionAndLogWeightMatchTheReference) {
   const auto sys = ref::hippo_transition<double>(ref::HippoMeasure::legs, N, ref::HippoConvention::post);
   for (Index c = 0; c < C; ++c) {
     const std::span<const double> uc(u.data() + c * L, static_cast<std::size_t>(L));
-    const Matrix<double> X = ref::legs_online<double>(sys, uc, 1.0, ref::LegsScheme::bilinear, ref::LegsWeight::log_ratio);
+    const Matrix<double> X =
+        ref::legs_online<double>(sys, uc, 1.0, ref::LegsScheme::bilinear, ref::LegsWeight::log_ratio);
     EXPECT_LT(relative_error(Matrix<double>(out.head(c)), X), 1e-13) << "channel " << c;
   }
 }

@@ -52,7 +52,9 @@ std::vector<double> project(HippoMeasure measure, HippoConvention convention, In
                             const std::function<double(double)>& f, double a, double b) {
   std::vector<double> x(static_cast<std::size_t>(N));
   for (Index n = 0; n < N; ++n) {
-    auto psi = [&](double s) { return ref::hippo_basis<double>(measure, convention, N, s)[static_cast<std::size_t>(n)]; };
+    auto psi = [&](double s) {
+      return ref::hippo_basis<double>(measure, convention, N, s)[static_cast<std::size_t>(n)];
+    };
     const double num = integrate([&](double s) { return f(a + (b - a) * (s + 1) / 2) * psi(s); });
     const double den = integrate([&](double s) { return psi(s) * psi(s); });
     x[static_cast<std::size_t>(n)] = num / den;
@@ -60,9 +62,8 @@ std::vector<double> project(HippoMeasure measure, HippoConvention convention, In
   return x;
 }
 
-ReconstructionError reconstruction_error(HippoMeasure measure, HippoConvention convention,
-                                         const std::vector<double>& x, const std::function<double(double)>& f,
-                                         double a, double b) {
+ReconstructionError reconstruction_error(HippoMeasure measure, HippoConvention convention, const std::vector<double>& x,
+                                         const std::function<double(double)>& f, double a, double b) {
   auto approx = [&](double s) {
     const std::vector<double> one{s};
     return ref::hippo_reconstruct<double>(measure, convention, x, one)[0];
@@ -71,7 +72,8 @@ ReconstructionError reconstruction_error(HippoMeasure measure, HippoConvention c
   e.rms = std::sqrt(integrate([&](double s) {
                       const double d = approx(s) - f(a + (b - a) * (s + 1) / 2);
                       return d * d;
-                    }) / 2.0);
+                    }) /
+                    2.0);
   for (int i = 0; i <= 2000; ++i) {
     const double s = -1.0 + 2.0 * i / 2000.0;
     e.max = std::max(e.max, std::abs(approx(s) - f(a + (b - a) * (s + 1) / 2)));
@@ -97,8 +99,8 @@ std::vector<double> ode_lti(const ref::ContinuousSystem<double>& sys, const std:
   return x0;
 }
 
-std::vector<double> ode_legs(const ref::ContinuousSystem<double>& sys, const std::function<double(double)>& u,
-                             double T, double t0, double tol) {
+std::vector<double> ode_legs(const ref::ContinuousSystem<double>& sys, const std::function<double(double)>& u, double T,
+                             double t0, double tol) {
   // x(t0) = −A⁻¹B u(0): the LegS coefficients of the constant u(0) (exact for a constant input on [0, t0])
   const Matrix<double> x0m = -sys.A.fullPivLu().solve(sys.B) * u(0.0);
   std::vector<double> x0(x0m.data(), x0m.data() + x0m.size());
@@ -116,7 +118,8 @@ std::vector<ExperimentRow> reconstruction_experiment(HippoMeasure measure, const
     ExperimentRow r;
     r.N = N;
     const auto sys = ref::hippo_transition<double>(measure, N, conv);
-    r.projection_rms = reconstruction_error(measure, conv, project(measure, conv, N, post_signal, 0, 1), post_signal, 0, 1).rms;
+    r.projection_rms =
+        reconstruction_error(measure, conv, project(measure, conv, N, post_signal, 0, 1), post_signal, 0, 1).rms;
     std::vector<double> x_ode, x_disc;
     if (measure == HippoMeasure::legs) {
       x_ode = ode_legs(sys, post_signal, 1.0);
@@ -146,10 +149,11 @@ Measured transition_vs_oracle(Index N) {
     HippoMeasure m;
     HippoConvention c;
   };
-  const Pair pairs[] = {{HippoMeasure::legs, HippoConvention::paper}, {HippoMeasure::legs, HippoConvention::post},
-                        {HippoMeasure::legt, HippoConvention::post},  {HippoMeasure::legt, HippoConvention::paper},
-                        {HippoMeasure::legt, HippoConvention::state_spaces},
-                        {HippoMeasure::fout, HippoConvention::paper}, {HippoMeasure::fourier, HippoConvention::post}};
+  const Pair pairs[] = {
+      {HippoMeasure::legs, HippoConvention::paper},        {HippoMeasure::legs, HippoConvention::post},
+      {HippoMeasure::legt, HippoConvention::post},         {HippoMeasure::legt, HippoConvention::paper},
+      {HippoMeasure::legt, HippoConvention::state_spaces}, {HippoMeasure::fout, HippoConvention::paper},
+      {HippoMeasure::fourier, HippoConvention::post}};
   double worst = 0;
   std::string where;
   const Index Nodd = N % 2 == 1 ? N : N + 1;
@@ -162,8 +166,8 @@ Measured transition_vs_oracle(Index N) {
     if (e > worst) worst = e, where = std::string(ref::to_string(p.m)) + "/" + std::string(ref::to_string(p.c));
   }
   const auto& t = tolerance(kMethod, "transition", Precision::f64, Backend::ref);
-  return {judge_absolute(t, worst), "A, B of 7 (measure, convention) pairs, N = " + std::to_string(N) +
-                                        ", window 0.7; worst: " + where};
+  return {judge_absolute(t, worst),
+          "A, B of 7 (measure, convention) pairs, N = " + std::to_string(N) + ", window 0.7; worst: " + where};
 }
 
 Measured legs_online_vs_oracle(Index N, Index L, ref::LegsScheme scheme, ref::LegsWeight weight, std::uint64_t seed) {
@@ -203,7 +207,7 @@ Measured legs_solve_vs_dense(Index N, double lambda, std::uint64_t seed) {
   const double e = relative_error(zm, z_dense) / unit_roundoff<double>();
   const auto& t = tolerance(kMethod, "legs_solve", Precision::f64, Backend::ref);
   Measured m{judge_absolute(t, e), "O(N) solve (double) vs dense LU (Oracle), N = " + std::to_string(N) +
-                                        ", lambda = " + fmt(lambda) + "; O(N) vs dense at Oracle: " + fmt(oracle_gap)};
+                                       ", lambda = " + fmt(lambda) + "; O(N) vs dense at Oracle: " + fmt(oracle_gap)};
   if (!(oracle_gap < 1e-40)) m.verdict.pass = false;
   return m;
 }
@@ -218,8 +222,8 @@ Measured timescale_invariance(Index N, Index L, double dt, ref::LegsScheme schem
   const Matrix<double> Xd = ref::legs_online<double>(sys, u, dt, scheme, weight);
   const double e = relative_error(Xd, X1) / unit_roundoff<double>();
   const auto& t = tolerance(kMethod, "timescale", Precision::f64, Backend::ref);
-  return {judge_absolute(t, e), "legs_online dt = " + fmt(dt) + " vs dt = 1, N = " + std::to_string(N) + ", L = " +
-                                    std::to_string(L) + ", " + std::string(ref::to_string(scheme)) + ", " +
+  return {judge_absolute(t, e), "legs_online dt = " + fmt(dt) + " vs dt = 1, N = " + std::to_string(N) +
+                                    ", L = " + std::to_string(L) + ", " + std::string(ref::to_string(scheme)) + ", " +
                                     std::string(ref::to_string(weight))};
 }
 
@@ -248,8 +252,9 @@ Tensor3<S> legs_reference(const Tensor3<S>& u, Index N, bool log_weight, double 
 
 template <class S>
 std::string shape_detail(Index C, Index L, Index N, bool log_weight) {
-  return std::string(std::is_same_v<S, float> ? "f32" : "f64") + " C = " + std::to_string(C) + ", L = " +
-         std::to_string(L) + ", N = " + std::to_string(N) + (log_weight ? ", ln(1+1/k) weight" : ", 1/k weight");
+  return std::string(std::is_same_v<S, float> ? "f32" : "f64") + " C = " + std::to_string(C) +
+         ", L = " + std::to_string(L) + ", N = " + std::to_string(N) +
+         (log_weight ? ", ln(1+1/k) weight" : ", 1/k weight");
 }
 
 }  // namespace
@@ -270,8 +275,7 @@ Measured cpu_vs_oracle(Index C, Index L, Index N, bool log_weight, std::uint64_t
     err_opt = relative_error(out, oracle) / unit_roundoff<double>();
     err_ref = relative_error(ref_out, oracle) / unit_roundoff<double>();
   }
-  const auto& t = tolerance(kMethod, "legs_online", precision_of<S>(),
-                            Backend::cpu);
+  const auto& t = tolerance(kMethod, "legs_online", precision_of<S>(), Backend::cpu);
   Measured m{judge_relative(t, err_opt, err_ref),
              "cpu " + shape_detail<S>(C, L, N, log_weight) + ", b_scale " + std::to_string(b_scale)};
   if (!all_finite(out)) m.verdict.pass = false;

@@ -35,8 +35,8 @@ struct ReconstructionError {
   double rms = 0, max = 0;
 };
 ReconstructionError reconstruction_error(ref::HippoMeasure measure, ref::HippoConvention convention,
-                                         const std::vector<double>& x, const std::function<double(double)>& f,
-                                         double a, double b);
+                                         const std::vector<double>& x, const std::function<double(double)>& f, double a,
+                                         double b);
 
 /// x(t1) of the time-invariant system x' = Ax + Bu(t) (LegT, FouT) from x(t0) = x0, by Boost.Odeint (adaptive
 /// Runge–Kutta–Fehlberg 7(8), abs/rel tolerance `tol`).
@@ -45,8 +45,8 @@ std::vector<double> ode_lti(const ref::ContinuousSystem<double>& sys, const std:
 
 /// x(T) of the LegS system t x' = Ax + Bu(t) from t0 → 0⁺ with x(t0) = the coefficients of the constant u(0)
 /// (error O(t0)), integrated in log time τ = ln t (dx/dτ = Ax + Bu(e^τ): not stiff) by Boost.Odeint.
-std::vector<double> ode_legs(const ref::ContinuousSystem<double>& sys, const std::function<double(double)>& u,
-                             double T, double t0 = 1e-10, double tol = 1e-13);
+std::vector<double> ode_legs(const ref::ContinuousSystem<double>& sys, const std::function<double(double)>& u, double T,
+                             double t0 = 1e-10, double tol = 1e-13);
 
 // ---- the post's reconstruction experiment ---------------------------------------------------------------------------
 
@@ -55,8 +55,8 @@ struct ExperimentRow {
   double projection_rms = 0;  ///< best approximation (quadrature projection)
   double ode_rms = 0;         ///< the memory's own state: the ODE from t = 0 (x(0) = 0 for LegT), by Odeint
   double ode_max = 0;
-  double discrete_rms = 0;    ///< the bilinear discrete memory with `steps` steps (LegT: ref::discretize; LegS:
-                              ///< ref::legs_online_fast, 1/k weight)
+  double discrete_rms = 0;  ///< the bilinear discrete memory with `steps` steps (LegT: ref::discretize; LegS:
+                            ///< ref::legs_online_fast, 1/k weight)
 };
 /// The post's signal on [0, 1], memory read at t = 1 (LegT window 1, post convention; LegS post convention).
 std::vector<ExperimentRow> reconstruction_experiment(ref::HippoMeasure measure, const std::vector<Index>& Ns,

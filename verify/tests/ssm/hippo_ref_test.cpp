@@ -9,11 +9,11 @@
 #include "seqref/ref/ssm/discretize.hpp"
 #include "verify/support/error.hpp"
 
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <boost/math/constants/constants.hpp>
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
 
 #include <cmath>
 #include <complex>
@@ -91,7 +91,7 @@ TEST(HippoRef, FoutAndFourierHandValues) {
   // full-history Fourier, N = 3: from the post's A_nn = iπn − 1, A_nk = −n/(n−k) in the real basis
   const auto g = ref::hippo_transition<double>(HippoMeasure::fourier, 3, HippoConvention::post);
   EXPECT_NEAR(g.A(0, 0), -1.0, 1e-15);
-  EXPECT_NEAR(g.A(1, 2), pi, 1e-14);   // d/dt cos-coefficient += πm · sin-coefficient (m = 1)
+  EXPECT_NEAR(g.A(1, 2), pi, 1e-14);  // d/dt cos-coefficient += πm · sin-coefficient (m = 1)
   EXPECT_NEAR(g.A(2, 1), -pi, 1e-14);
   EXPECT_NEAR(g.A(1, 0), -r2, 1e-15);  // −M_{cos1,0} = −√2
   EXPECT_NEAR(g.B(1, 0), r2, 1e-15);
@@ -101,9 +101,9 @@ TEST(HippoRef, LegendreValues) {
   const auto p = ref::legendre_p<double>(5, 0.5);
   EXPECT_EQ(p[0], 1.0);
   EXPECT_EQ(p[1], 0.5);
-  EXPECT_NEAR(p[2], -0.125, 1e-16);             // (3s² − 1)/2
-  EXPECT_NEAR(p[3], -0.4375, 1e-16);            // (5s³ − 3s)/2
-  EXPECT_NEAR(p[4], -0.2890625, 1e-16);         // (35s⁴ − 30s² + 3)/8
+  EXPECT_NEAR(p[2], -0.125, 1e-16);      // (3s² − 1)/2
+  EXPECT_NEAR(p[3], -0.4375, 1e-16);     // (5s³ − 3s)/2
+  EXPECT_NEAR(p[4], -0.2890625, 1e-16);  // (35s⁴ − 30s² + 3)/8
   for (Index n = 1; n < 40; ++n) EXPECT_EQ(ref::legendre_p<double>(n, 1.0)[static_cast<std::size_t>(n - 1)], 1.0);
 }
 
@@ -180,7 +180,8 @@ TEST(HippoRef, ConventionsAreRescalingsOfOneAnother) {
   // and the states reconstruct the same function: Σ x_post ψ_post = Σ (D x_post) ψ_paper
   const std::vector<double> x = random_vector(N, 3);
   std::vector<double> xd(x.size());
-  for (Index n = 0; n < N; ++n) xd[static_cast<std::size_t>(n)] = static_cast<double>(D(n, n)) * x[static_cast<std::size_t>(n)];
+  for (Index n = 0; n < N; ++n)
+    xd[static_cast<std::size_t>(n)] = static_cast<double>(D(n, n)) * x[static_cast<std::size_t>(n)];
   const std::vector<double> s{-1.0, -0.3, 0.2, 0.9, 1.0};
   const auto r1 = ref::hippo_reconstruct<double>(HippoMeasure::legt, HippoConvention::post, x, s);
   const auto r2 = ref::hippo_reconstruct<double>(HippoMeasure::legt, HippoConvention::paper, xd, s);
@@ -258,7 +259,8 @@ TEST(HippoRef, LegsFastEqualsDenseForEverySchemeAndWeight) {
         const auto u = random_vector(L, 5);
         const auto sys = ref::hippo_transition<double>(HippoMeasure::legs, N, conv);
         const Matrix<double> dense = ref::legs_online<double>(sys, u, 1.0, scheme, weight);
-        const Matrix<double> fast = ref::legs_online_fast<double>(N, ref::legs_b_scale<double>(conv), u, scheme, weight);
+        const Matrix<double> fast =
+            ref::legs_online_fast<double>(N, ref::legs_b_scale<double>(conv), u, scheme, weight);
         EXPECT_LT(relative_error(fast, dense), 256 * u64) << to_string(scheme) << " " << to_string(weight);
         EXPECT_GT(fast.norm(), 1.0);
       }
@@ -291,8 +293,8 @@ TEST(HippoRef, BilinearStepIsThePostsFormula) {
 RC_GTEST_PROP(HippoRef, LegsOnlineDoubleVsOracle, ()) {
   const Index N = *rc::gen::element<Index>(1, 2, 5, 16, 33);
   const Index L = *rc::gen::element<Index>(1, 2, 17, 200);
-  const auto scheme = *rc::gen::element(ref::LegsScheme::forward_euler, ref::LegsScheme::backward_euler,
-                                        ref::LegsScheme::bilinear);
+  const auto scheme =
+      *rc::gen::element(ref::LegsScheme::forward_euler, ref::LegsScheme::backward_euler, ref::LegsScheme::bilinear);
   const auto weight = *rc::gen::element(ref::LegsWeight::inverse_k, ref::LegsWeight::log_ratio);
   const auto m = legs_online_vs_oracle(N, L, scheme, weight, *rc::gen::arbitrary<std::uint64_t>());
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u\n";
@@ -311,10 +313,13 @@ TEST(HippoRef, TransitionVsOracle) {
 TEST(HippoRef, PolynomialsOfDegreeBelowNAreReproduced) {
   // p(t) = 1 − 2t + 3t² − t³ + 0.5t⁴ (degree 4): reproduced exactly (to rounding) by N >= 5 coefficients
   auto p = [](double t) { return 1 - 2 * t + 3 * t * t - t * t * t + 0.5 * t * t * t * t; };
-  struct Case { HippoMeasure m; HippoConvention c; };
+  struct Case {
+    HippoMeasure m;
+    HippoConvention c;
+  };
   for (auto cs : {Case{HippoMeasure::legt, HippoConvention::post}, Case{HippoMeasure::legt, HippoConvention::lmu},
-                  Case{HippoMeasure::legt, HippoConvention::state_spaces}, Case{HippoMeasure::legs, HippoConvention::paper},
-                  Case{HippoMeasure::legs, HippoConvention::post}}) {
+                  Case{HippoMeasure::legt, HippoConvention::state_spaces},
+                  Case{HippoMeasure::legs, HippoConvention::paper}, Case{HippoMeasure::legs, HippoConvention::post}}) {
     const auto x5 = project(cs.m, cs.c, 5, p, 0.3, 1.7);
     EXPECT_LT(reconstruction_error(cs.m, cs.c, x5, p, 0.3, 1.7).max, 1e-13);
     const auto x4 = project(cs.m, cs.c, 4, p, 0.3, 1.7);  // non-vacuous: degree 4 needs 5 coefficients
@@ -390,7 +395,8 @@ TEST(HippoRef, BadInputThrowsInvalidArgument) {
   EXPECT_THROW(ref::legs_online_fast<double>(0, 1.0, ok, ref::LegsScheme::bilinear, ref::LegsWeight::inverse_k),
                std::invalid_argument);
   EXPECT_THROW(ref::legs_online_fast<double>(3, 1.0, std::vector<double>{}, ref::LegsScheme::bilinear,
-                                             ref::LegsWeight::inverse_k), std::invalid_argument);
+                                             ref::LegsWeight::inverse_k),
+               std::invalid_argument);
   // I − λA singular at λ = −1/(n+1)
   EXPECT_THROW(ref::legs_solve<double>(-0.5, ok), std::invalid_argument);
   EXPECT_THROW(ref::legs_solve<double>(std::nan(""), ok), std::invalid_argument);

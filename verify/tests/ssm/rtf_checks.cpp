@@ -14,8 +14,6 @@ namespace {
 
 const std::string method(kMethod);
 
-
-
 // ---- tier 2 ----------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "eq.(2) FFT kernel vs Oracle (error/kappa)", "ref",
                       [] { return outcome_of(kernel_vs_oracle(8, 256, 0.9, 1)); });
@@ -27,10 +25,12 @@ SEQREF_REGISTER_CHECK(method, "a = 0 gives the FIR filter b", "ref", [] { return
 SEQREF_REGISTER_CHECK(method, "dense (A,B,C~) -> (a,b) reproduces C A^k B (f64, N=4)", "ref",
                       [] { return outcome_of(dense_conversion_vs_oracle(4, 64, 0.9, 5)); });
 SEQREF_REGISTER_CHECK(method, "dense -> (a,b) -> kernel = C A^k B at Oracle (N=8)", "ref", [] {
-  return outcome_within(dense_conversion_identity_u(8, 64, 0.9, 6), 1e-20, "identity of eqs.(4)-(5) at 50 digits, in u of f64");
+  return outcome_within(dense_conversion_identity_u(8, 64, 0.9, 6), 1e-20,
+                        "identity of eqs.(4)-(5) at 50 digits, in u of f64");
 });
 SEQREF_REGISTER_CHECK(method, "similarity invariance of (a,b) at Oracle (N=6)", "ref", [] {
-  return outcome_within(similarity_invariance_u(6, 0.9, 7), 1e-20, "(a,b) of T^-1AT, T^-1B, CT vs of A, B, C; in u of f64");
+  return outcome_within(similarity_invariance_u(6, 0.9, 7), 1e-20,
+                        "(a,b) of T^-1AT, T^-1B, CT vs of A, B, C; in u of f64");
 });
 SEQREF_REGISTER_CHECK(method, "similarity invariance of (a,b) in f64 (N=5)", "ref",
                       [] { return outcome_of(similarity_invariance_double(5, 0.9, 8)); });

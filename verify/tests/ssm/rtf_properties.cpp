@@ -5,8 +5,8 @@
 
 #include <Eigen/LU>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <complex>
 #include <limits>
 #include <numbers>
@@ -109,7 +109,8 @@ double kernel_condition(const ref::RtfCoefficients<double>& c, Index L) {
     std::complex<long double> A = 1, B = 0;
     for (Index i = 1; i <= N; ++i) {
       const long double ang = -2.0L * std::numbers::pi_v<long double> * static_cast<long double>((i * j) % L) / L;
-      const long double ang_b = -2.0L * std::numbers::pi_v<long double> * static_cast<long double>(((i - 1) * j) % L) / L;
+      const long double ang_b =
+          -2.0L * std::numbers::pi_v<long double> * static_cast<long double>(((i - 1) * j) % L) / L;
       A += static_cast<long double>(c.a[i - 1]) * std::polar(1.0L, ang);
       B += static_cast<long double>(c.b[i - 1]) * std::polar(1.0L, ang_b);
     }
@@ -141,8 +142,8 @@ Measured kernel_vs_aliased_recurrence(Index N, Index L, double rho, std::uint64_
   const double kappa = kernel_condition(c, L);
   const double err = relative_error(ref::rtf_kernel(c.a, c.b, L), aliased) / u64();
   return {judge_absolute(tolerance(kMethod, "kernel", Precision::f64, Backend::ref), err / kappa),
-          describe("eq.(2) f64 vs aliased companion recurrence (Oracle), error/kappa", N, L, rho, seed) +
-              ": error " + std::to_string(err) + "u, kappa " + std::to_string(kappa)};
+          describe("eq.(2) f64 vs aliased companion recurrence (Oracle), error/kappa", N, L, rho, seed) + ": error " +
+              std::to_string(err) + "u, kappa " + std::to_string(kappa)};
 }
 
 Measured recurrence_vs_dense_powers(Index N, Index L, double rho, std::uint64_t seed) {
@@ -275,8 +276,7 @@ Measured judge_kernels(const std::vector<ref::RtfCoefficients<S>>& cs, const std
   // but equally stable order to. Both errors are divided by κ (max over channels) before the rule is applied.
   double kappa = 1;
   for (const auto& c : cs) kappa = std::max(kappa, kernel_condition(cast<double>(c), L));
-  const auto& tol =
-      tolerance(kMethod, "kernel", precision_of<S>(), backend);
+  const auto& tol = tolerance(kMethod, "kernel", precision_of<S>(), backend);
   return {judge_relative(tol, err_opt / kappa, err_ref / kappa),
           std::move(detail) + " (errors/kappa, kappa " + std::to_string(kappa) + ")"};
 }

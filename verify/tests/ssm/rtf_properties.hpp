@@ -18,7 +18,6 @@ namespace seqref::verify::rtf {
 
 inline constexpr std::string_view kMethod = "ssm/rtf";
 
-
 /// (a, b) with N poles of modulus in [0.2, rho] (see the file comment), in double, from the seed.
 ref::RtfCoefficients<double> stable_rtf(Index N, double rho, std::uint64_t seed);
 

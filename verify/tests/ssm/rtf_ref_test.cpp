@@ -30,7 +30,8 @@ TEST(RtfRef, FirstOrderClosedFormWithAlias) {
     const auto k = ref::rtf_kernel<double>({a1}, {b1}, L);
     std::vector<long double> expected(static_cast<std::size_t>(L));
     for (Index j = 0; j < L; ++j)
-      expected[j] = b1 * std::pow(-(long double)a1, (long double)j) / (1.0L - std::pow(-(long double)a1, (long double)L));
+      expected[j] =
+          b1 * std::pow(-(long double)a1, (long double)j) / (1.0L - std::pow(-(long double)a1, (long double)L));
     // normwise (an FFT's error is relative to the whole vector, not to each decayed tap); κ = 1/(1−0.7) ≈ 5.7
     EXPECT_LE(relative_error(k, expected), 16 * (std::log2(double(L)) + 1) * u) << "L=" << L;
   }
@@ -166,10 +167,10 @@ TEST(RtfRef, UnstableDenominatorStillExactAfterCorrection) {
 TEST(RtfRef, BadInputThrows) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   EXPECT_THROW(ref::rtf_kernel<double>({}, {}, 8), std::invalid_argument);             // N < 1
-  EXPECT_THROW(ref::rtf_kernel<double>({0.1}, {1.0}, 0), std::invalid_argument);        // L < 1
-  EXPECT_THROW(ref::rtf_kernel<double>({0.1, 0.2}, {1.0}, 8), std::invalid_argument);   // mismatched
-  EXPECT_THROW(ref::rtf_kernel<double>({nan}, {1.0}, 8), std::invalid_argument);        // non-finite a
-  EXPECT_THROW(ref::rtf_kernel<double>({0.1}, {INFINITY}, 8), std::invalid_argument);   // non-finite b
+  EXPECT_THROW(ref::rtf_kernel<double>({0.1}, {1.0}, 0), std::invalid_argument);       // L < 1
+  EXPECT_THROW(ref::rtf_kernel<double>({0.1, 0.2}, {1.0}, 8), std::invalid_argument);  // mismatched
+  EXPECT_THROW(ref::rtf_kernel<double>({nan}, {1.0}, 8), std::invalid_argument);       // non-finite a
+  EXPECT_THROW(ref::rtf_kernel<double>({0.1}, {INFINITY}, 8), std::invalid_argument);  // non-finite b
   // 1 − z vanishes at z = 1, the 0-th root of unity of every L
   try {
     (void)ref::rtf_kernel<double>({-1.0}, {1.0}, 8);

@@ -15,7 +15,6 @@ namespace {
 
 const std::string method(kMethod);
 
-
 SEQREF_REGISTER_CHECK(method, "DPLR/Woodbury/Cauchy/iDFT kernel = Krylov powers at Oracle precision (odd+even L)",
                       "ref", [] {
                         double worst = 0;
@@ -55,13 +54,13 @@ SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64 (64 channels, N=64, 4096
   auto o = outcome_of(cpu_cauchy_vs_oracle<float>(8, 64, 4096, 10));
   // speedup: the f32 reference (per channel) over the cpu kernel, same inputs
   const Index channels = 64, N = 64, nodes = 4096;
-  std::vector<std::complex<float>> w(channels * N, {0.3f, -0.2f}), lambda(channels * N), z(nodes), out(channels * nodes);
+  std::vector<std::complex<float>> w(channels * N, {0.3f, -0.2f}), lambda(channels * N), z(nodes),
+      out(channels * nodes);
   for (Index i = 0; i < channels * N; ++i) lambda[i] = {-0.01f, 0.05f * static_cast<float>(i % N)};
   for (Index k = 0; k < nodes; ++k) z[k] = {0.0f, static_cast<float>(k) * 0.01f - 20.0f};
   const std::vector<std::complex<float>> w0(w.begin(), w.begin() + N), l0(lambda.begin(), lambda.begin() + N);
   const double t_ref = median_seconds([&] { (void)ref::cauchy_kernel<float>(w0, l0, z); }) * channels;
-  const double t_cpu =
-      median_seconds([&] { cpu::cauchy_kernel(w, lambda, z, out, channels, N, nodes); }, 5);
+  const double t_cpu = median_seconds([&] { cpu::cauchy_kernel(w, lambda, z, out, channels, N, nodes); }, 5);
   o.speedup = t_ref / t_cpu;
   return o;
 });
@@ -86,8 +85,10 @@ CheckOutcome cuda_check(bool cauchy) {
   if (!cuda::available()) return cuda_skipped();
   return outcome_of(cauchy ? cuda_cauchy_vs_oracle(8, 64, 4096, 16) : cuda_vandermonde_vs_oracle(8, 64, 4096, 17));
 }
-SEQREF_REGISTER_CHECK(method, "Cauchy kernel f32 vs f64", "cuda", [] { return cuda_check(true); }, "S4Cuda");
-SEQREF_REGISTER_CHECK(method, "Vandermonde kernel f32 vs f64", "cuda", [] { return cuda_check(false); }, "S4Cuda");
+SEQREF_REGISTER_CHECK(
+    method, "Cauchy kernel f32 vs f64", "cuda", [] { return cuda_check(true); }, "S4Cuda");
+SEQREF_REGISTER_CHECK(
+    method, "Vandermonde kernel f32 vs f64", "cuda", [] { return cuda_check(false); }, "S4Cuda");
 
 }  // namespace
 }  // namespace seqref::verify::s4

@@ -10,8 +10,8 @@
 #include <omp.h>
 #include <rapidcheck/gtest.h>
 
-#include <iostream>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <string>
 
@@ -35,10 +35,9 @@ TEST(S4Cpu, CauchyAroundTileAndTaskBlock) {
 }
 
 RC_GTEST_PROP(S4Cpu, CauchyFloatMatchesOracle, ()) {
-  const auto m = cpu_cauchy_vs_oracle<float>(*rc::gen::inRange<Index>(1, 5),
-                                             *rc::gen::element<Index>(1, 2, 3, 16, 31, 64, 65),
-                                             *rc::gen::element<Index>(1, 2, 15, 63, 64, 65, 200, 1025),
-                                             *rc::gen::arbitrary<std::uint64_t>());
+  const auto m = cpu_cauchy_vs_oracle<float>(
+      *rc::gen::inRange<Index>(1, 5), *rc::gen::element<Index>(1, 2, 3, 16, 31, 64, 65),
+      *rc::gen::element<Index>(1, 2, 15, 63, 64, 65, 200, 1025), *rc::gen::arbitrary<std::uint64_t>());
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u vs ref " << m.verdict.ref_err_u << "u\n";
   RC_ASSERT(m.verdict.pass);
 }
@@ -89,20 +88,14 @@ TEST(S4Cpu, BadInputThrows) {
         << e.what();
   }
   EXPECT_THROW(cpu::vandermonde_kernel(v, v, real_out, 1, 1, 0), std::invalid_argument);
-  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 1,
-                                   1, 0),
-               std::invalid_argument);
+  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 1, 1, 0), std::invalid_argument);
   auto bad = v;
   bad[3] = {std::numeric_limits<float>::quiet_NaN(), 0};
   EXPECT_THROW(cpu::cauchy_kernel(bad, v, z1, out2, 2, 4, 1), std::invalid_argument);
   dt[1] = std::numeric_limits<float>::infinity();
-  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 2,
-                                   4, 2),
-               std::invalid_argument);
+  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 2, 4, 2), std::invalid_argument);
   dt[1] = -1.0f;
-  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 2,
-                                   4, 2),
-               std::invalid_argument);
+  EXPECT_THROW(cpu::s4_kernel_dplr(v, v, v, v, v, dt, real_out, 2, 4, 2), std::invalid_argument);
 }
 
 }  // namespace

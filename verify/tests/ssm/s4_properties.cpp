@@ -19,13 +19,14 @@ using ref::Complex;
 
 namespace {
 
-using ref::CVector;
 using ref::Complex;
+using ref::CVector;
 
 template <class T, class S>
 CVector<T> cast(const CVector<S>& v) {
   CVector<T> out(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) out[i] = Complex<T>(static_cast<T>(v[i].real()), static_cast<T>(v[i].imag()));
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out[i] = Complex<T>(static_cast<T>(v[i].real()), static_cast<T>(v[i].imag()));
   return out;
 }
 template <class T, class S>
@@ -175,8 +176,7 @@ Measured step_vs_conv(Index N, Index L, double dt, std::uint64_t seed) {
   return {judge_absolute(tol, std::max({e_step, e_fft, e_dir})), os.str()};
 }
 
-std::vector<EigenPoint> eigendecomposition_curve(const std::vector<Index>& Ns, Index L, double dt,
-                                                 std::uint64_t seed) {
+std::vector<EigenPoint> eigendecomposition_curve(const std::vector<Index>& Ns, Index L, double dt, std::uint64_t seed) {
   std::vector<EigenPoint> out;
   for (Index N : Ns) {
     const auto sys = legs_system<double>(N, seed);
@@ -220,9 +220,11 @@ CauchyInputs cauchy_inputs(Index channels, Index N, Index nodes, std::uint64_t s
   const auto lin = ref::s4d_eigenvalues<double>(ref::S4dInit::lin, N);
   for (Index c = 0; c < channels; ++c)
     for (Index n = 0; n < N; ++n)  // λ = (S4D-Lin mode)·Δ/2 for a per-channel Δ ∈ [0.001, 0.1] (S4's scaled poles)
-      in.lambda.push_back(lin[static_cast<std::size_t>(n)] * (0.5 * std::exp(std::log(0.001) + rng.uniform() * std::log(100.0))));
+      in.lambda.push_back(lin[static_cast<std::size_t>(n)] *
+                          (0.5 * std::exp(std::log(0.001) + rng.uniform() * std::log(100.0))));
   for (Index k = 0; k < nodes; ++k)  // i·tan(πk/nodes)-like imaginary nodes plus a small real part ≥ 0
-    in.z.push_back({0.1 * rng.uniform(), std::tan(3.14159 * (static_cast<double>(k) + 0.5) / static_cast<double>(nodes) - 1.5707)});
+    in.z.push_back({0.1 * rng.uniform(),
+                    std::tan(3.14159 * (static_cast<double>(k) + 0.5) / static_cast<double>(nodes) - 1.5707)});
   return in;
 }
 
@@ -348,8 +350,8 @@ Measured cpu_s4_vs_oracle(Index channels, Index N, Index L, std::uint64_t seed) 
   const double u = unit_roundoff<S>();
   const auto& tol = tolerance(kMethod, "s4_kernel", precision_of<S>(), Backend::cpu);
   return {judge_relative(tol, relative_error(out, oracle) / u, relative_error(reference, oracle) / u),
-          std::string("cpu S4 DPLR kernel ") + (std::is_same_v<S, float> ? "f32 vs f64" : "f64 vs Oracle") +
-              ", LegS " + sizes(channels, N, "L", L, seed)};
+          std::string("cpu S4 DPLR kernel ") + (std::is_same_v<S, float> ? "f32 vs f64" : "f64 vs Oracle") + ", LegS " +
+              sizes(channels, N, "L", L, seed)};
 }
 template Measured cpu_s4_vs_oracle<float>(Index, Index, Index, std::uint64_t);
 template Measured cpu_s4_vs_oracle<double>(Index, Index, Index, std::uint64_t);
@@ -362,7 +364,8 @@ Measured cuda_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64
   CVector<double> oracle;
   CVector<float> reference;
   for (Index c = 0; c < channels; ++c) {
-    const auto o = ref::cauchy_kernel<double>(cast<double>(slice(w, c, N)), cast<double>(slice(lambda, c, N)), cast<double>(z));
+    const auto o =
+        ref::cauchy_kernel<double>(cast<double>(slice(w, c, N)), cast<double>(slice(lambda, c, N)), cast<double>(z));
     const auto r = ref::cauchy_kernel<float>(slice(w, c, N), slice(lambda, c, N), z);
     oracle.insert(oracle.end(), o.begin(), o.end());
     reference.insert(reference.end(), r.begin(), r.end());

@@ -59,8 +59,7 @@ struct EigenPoint {
   double err_naive;  ///< relative error of eigendecomposition_kernel<double>
   double err_nplr;   ///< relative error of the NPLR/DPLR route in double
 };
-std::vector<EigenPoint> eigendecomposition_curve(const std::vector<Index>& Ns, Index L, double dt,
-                                                 std::uint64_t seed);
+std::vector<EigenPoint> eigendecomposition_curve(const std::vector<Index>& Ns, Index L, double dt, std::uint64_t seed);
 
 /// S4D: the Vandermonde kernel (ZOH closed form, f64) vs Krylov powers of the real 2N-state realization discretized
 /// by the matrix exponential at Oracle precision. Row ("s4d_kernel", f64, ref).

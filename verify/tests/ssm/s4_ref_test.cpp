@@ -159,7 +159,7 @@ TEST(S4Ref, S4dVandermondeEqualsKrylov) {
     for (Index N : {1, 4, 8})
       for (Index L : {1, 64, 200}) {
         const auto m = s4d_vs_krylov(init, N, L, 0.01, 500 + N + L);
-      std::cout << "[ measured ] " << m.detail << ": " << m.verdict.err_u << "u\n";
+        std::cout << "[ measured ] " << m.detail << ": " << m.verdict.err_u << "u\n";
         EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << "u, bound " << m.verdict.bound_u;
       }
 }

@@ -49,24 +49,28 @@ SEQREF_REGISTER_CHECK(method, "ZOH - Euler = O(delta^2): observed order (2 expec
 // ---- tier 3, cpu ---------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "cpu f64 fused, chunk 7, vs Oracle, T=2049 (model units)", "cpu",
                       [] { return outcome_of(cpu_vs_exact<double>(1, 2049, 3, 1, mamba_default(), 7, 2, 7)); });
-SEQREF_REGISTER_CHECK(method, "cpu f32 fused, auto chunk, vs f64 ref, 17 ch, dstate 16, T=2047 (model units; speedup on 1 thread)", "cpu", [] {
-  auto o = outcome_of(cpu_vs_exact<float>(2, 2047, 17, 16, mamba_default(), 0, 2, 8));
-  // speedup per core: the f32 reference over the cpu kernel on one thread (both single-threaded: on this shared
-  // 2-core machine a 2-thread timing measures the neighbours), batch 2, 128 channels, dstate 16, T 2048
-  const Problem p = make_problem(2, 2048, 128, 16, mamba_default(), 9).rounded<float>();
-  const Arrays<float> a(p);
-  std::vector<float> y(static_cast<std::size_t>(2 * 2048 * 128)), h(static_cast<std::size_t>(2 * 128 * 16));
-  const double t_ref = median_seconds([&] { ref::selective_scan<float>(a.view(), y, h); });
-  const double t_cpu = median_seconds(
-      [&] { cpu::selective_scan(a.view(), std::span<float>(y), std::span<float>(h), ScanSchedule{0, 1}); });
-  o.speedup = t_ref / t_cpu;
-  return o;
-});
+SEQREF_REGISTER_CHECK(
+    method, "cpu f32 fused, auto chunk, vs f64 ref, 17 ch, dstate 16, T=2047 (model units; speedup on 1 thread)", "cpu",
+    [] {
+      auto o = outcome_of(cpu_vs_exact<float>(2, 2047, 17, 16, mamba_default(), 0, 2, 8));
+      // speedup per core: the f32 reference over the cpu kernel on one thread (both single-threaded: on this shared
+      // 2-core machine a 2-thread timing measures the neighbours), batch 2, 128 channels, dstate 16, T 2048
+      const Problem p = make_problem(2, 2048, 128, 16, mamba_default(), 9).rounded<float>();
+      const Arrays<float> a(p);
+      std::vector<float> y(static_cast<std::size_t>(2 * 2048 * 128)), h(static_cast<std::size_t>(2 * 128 * 16));
+      const double t_ref = median_seconds([&] { ref::selective_scan<float>(a.view(), y, h); });
+      const double t_cpu = median_seconds([&] {
+        cpu::selective_scan(a.view(), std::span<float>(y), std::span<float>(h), ScanSchedule{0, 1});
+      });
+      o.speedup = t_ref / t_cpu;
+      return o;
+    });
 SEQREF_REGISTER_CHECK(method, "cpu f32 fused, ZOH, chunk 128, 1 sequence, T=2049 (model units)", "cpu",
                       [] { return outcome_of(cpu_vs_exact<float>(1, 2049, 3, 4, zoh(), 128, 2, 10)); });
 SEQREF_REGISTER_CHECK(method, "cpu: 1 vs 2 threads at chunk 64 (f32 and f64)", "cpu",
                       [] { return outcome_of(cpu_threads_bit_identical(2, 2049, 17, 5, 64, 2, 11)); });
-SEQREF_REGISTER_CHECK(method, "cpu: A = 0 running sum at chunk 7, delta in {1,2,3}, Euler and ZOH (integers, bit-exact)", "cpu",
+SEQREF_REGISTER_CHECK(method,
+                      "cpu: A = 0 running sum at chunk 7, delta in {1,2,3}, Euler and ZOH (integers, bit-exact)", "cpu",
                       [] { return outcome_of(zero_A_is_running_sum("cpu", 2, 2049, 19, 4, 7, 12)); });
 // the second lane block of both precisions: 65 channels (64 floats / 32 doubles per block), both precisions
 SEQREF_REGISTER_CHECK(method, "cpu f32 fused, 65 ch (two lane blocks + 1), ZOH, T=129 (model units)", "cpu",
@@ -87,7 +91,9 @@ SEQREF_REGISTER_CHECK(
     "SelectiveScanCuda");
 SEQREF_REGISTER_CHECK(
     method, "cuda: A = 0 running sum, tile 256 (integers, bit-exact)", "cuda",
-    [] { return cuda::available() ? outcome_of(zero_A_is_running_sum("cuda", 2, 2049, 19, 4, 256, 15)) : cuda_skipped(); },
+    [] {
+      return cuda::available() ? outcome_of(zero_A_is_running_sum("cuda", 2, 2049, 19, 4, 256, 15)) : cuda_skipped();
+    },
     "SelectiveScanCuda");
 
 }  // namespace

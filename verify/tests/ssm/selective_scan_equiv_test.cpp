@@ -38,8 +38,8 @@ RC_GTEST_PROP(SelectiveScanCpu, DoubleWithinErrorModelOfOracleAtEveryChunking, (
                                 : (small ? *rc::gen::element<Index>(1, 3, 9, 17) : *rc::gen::element<Index>(1, 3));
   const Index dstate = small ? *rc::gen::element<Index>(1, 3, 16) : (channels == 1 ? 4 : 1);
   const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
-  const auto m = cpu_vs_exact<double>(1, T, channels, dstate, variant_from_seed(seed), *kChunks,
-                                      *rc::gen::element(1, 2), seed);
+  const auto m =
+      cpu_vs_exact<double>(1, T, channels, dstate, variant_from_seed(seed), *kChunks, *rc::gen::element(1, 2), seed);
   RC_LOG() << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u << " (bound "
            << m.verdict.bound_u << ")\n";
   RC_ASSERT(m.verdict.pass);
@@ -50,9 +50,9 @@ RC_GTEST_PROP(SelectiveScanCpu, DoubleWithinErrorModelOfOracleAtEveryChunking, (
 RC_GTEST_PROP(SelectiveScanCpu, FloatAroundTheEngineChunks, ()) {
   const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
   const Index T = *gen::around_blocks({eng::chunk_min, eng::chunk_from_len}, 3 * eng::chunk_from_len);
-  const auto m = cpu_vs_exact<float>(1, T, *rc::gen::element<Index>(1, 3, 65), *rc::gen::element<Index>(1, 4),
-                                     variant_from_seed(seed), *rc::gen::element<Index>(0, 0, eng::chunk_min - 1, 7),
-                                     2, seed);
+  const auto m =
+      cpu_vs_exact<float>(1, T, *rc::gen::element<Index>(1, 3, 65), *rc::gen::element<Index>(1, 4),
+                          variant_from_seed(seed), *rc::gen::element<Index>(0, 0, eng::chunk_min - 1, 7), 2, seed);
   RC_LOG() << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u << "\n";
   RC_ASSERT(m.verdict.pass);
 }
@@ -62,9 +62,8 @@ RC_GTEST_PROP(SelectiveScanCpu, FloatWithinErrorModelAtEveryChunking, ()) {
   const Index T = *kLengths;
   // many channels only at short lengths (cost ~ batch·T·channels·dstate)
   const Index channels = T <= 129 ? *lane_channels<float>() : *rc::gen::element<Index>(1, 3, 16, 17, 33, 65);
-  const auto m = cpu_vs_exact<float>(*rc::gen::inRange<Index>(1, 3), T, channels,
-                                     *rc::gen::element<Index>(1, 4, 16), variant_from_seed(seed), *kChunks,
-                                     *rc::gen::element(1, 2, 3), seed);
+  const auto m = cpu_vs_exact<float>(*rc::gen::inRange<Index>(1, 3), T, channels, *rc::gen::element<Index>(1, 4, 16),
+                                     variant_from_seed(seed), *kChunks, *rc::gen::element(1, 2, 3), seed);
   RC_LOG() << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u << " (bound "
            << m.verdict.bound_u << ")\n";
   RC_ASSERT(m.verdict.pass);

@@ -124,7 +124,8 @@ Problem make_problem(Index batch, Index len, Index channels, Index dstate, const
   // softplus: raw δ mostly in Mamba's range (Δ = softplus(δ + bias) ~ 0.002..1.7), 1 in 8 in [1, 25] so that both
   // sides of the threshold 20 are exercised; otherwise Δ = δ (+ bias) directly in [0.001, 1]
   for (auto& x : p.delta)
-    x = !v.softplus ? 0.001 + 0.999 * rng.uniform() : (rng.uniform() < 0.125 ? 1.0 + 24.0 * rng.uniform() : -5.0 + 6.0 * rng.uniform());
+    x = !v.softplus ? 0.001 + 0.999 * rng.uniform()
+                    : (rng.uniform() < 0.125 ? 1.0 + 24.0 * rng.uniform() : -5.0 + 6.0 * rng.uniform());
   p.A.resize(sz(channels * dstate));
   for (Index c = 0; c < channels; ++c) {
     const double s = 0.1 + 1.9 * rng.uniform();
@@ -158,9 +159,21 @@ Problem make_problem(Index batch, Index len, Index channels, Index dstate, const
 
 template <class S>
 Arrays<S>::Arrays(const Problem& p)
-    : u(cast<S>(p.u)), delta(cast<S>(p.delta)), A(cast<S>(p.A)), B(cast<S>(p.B)), C(cast<S>(p.C)), D(cast<S>(p.D)),
-      z(cast<S>(p.z)), delta_bias(cast<S>(p.delta_bias)), h0(cast<S>(p.h0)), delta_softplus(p.delta_softplus),
-      discretization(p.discretization), batch(p.batch), len(p.len), channels(p.channels), dstate(p.dstate) {}
+    : u(cast<S>(p.u)),
+      delta(cast<S>(p.delta)),
+      A(cast<S>(p.A)),
+      B(cast<S>(p.B)),
+      C(cast<S>(p.C)),
+      D(cast<S>(p.D)),
+      z(cast<S>(p.z)),
+      delta_bias(cast<S>(p.delta_bias)),
+      h0(cast<S>(p.h0)),
+      delta_softplus(p.delta_softplus),
+      discretization(p.discretization),
+      batch(p.batch),
+      len(p.len),
+      channels(p.channels),
+      dstate(p.dstate) {}
 
 template <class S>
 SelectiveScan<S> Arrays<S>::view() const {
@@ -213,8 +226,8 @@ Model error_model(const Problem& p) {
           const LD b = std::fabs(f * static_cast<LD>(p.B[sz(btn + n)]) * ut);
           const LD m_old = m[sz(n)];
           m[sz(n)] = std::fabs(aa) * m_old + b;
-          E[sz(n)] = std::fabs(aa) * E[sz(n)] + (4 + 4 * std::fabs(dt * a)) * std::fabs(aa) * m_old + 12 * b +
-                     2 * m[sz(n)];
+          E[sz(n)] =
+              std::fabs(aa) * E[sz(n)] + (4 + 4 * std::fabs(dt * a)) * std::fabs(aa) * m_old + 12 * b + 2 * m[sz(n)];
           const LD Cn = std::fabs(static_cast<LD>(p.C[sz(btn + n)]));
           cm += Cn * m[sz(n)];
           ce += Cn * (E[sz(n)] + static_cast<LD>(N + 1) * m[sz(n)]);
@@ -255,15 +268,15 @@ Measured reference_vs_exact(Index batch, Index len, Index channels, Index dstate
   std::string note;
   const double err = both_errors(run_reference<S>(p), exact, error_model(p), &note);
   return {judge_absolute(tolerance(kMethod, "sequential", precision_of<S>(), Backend::ref), err),
-          "reference " + p.describe() + " vs " + (sizeof(S) == 8 ? "Oracle" : "f64 reference") +
-              ", model units (" + note + ")"};
+          "reference " + p.describe() + " vs " + (sizeof(S) == 8 ? "Oracle" : "f64 reference") + ", model units (" +
+              note + ")"};
 }
 template Measured reference_vs_exact<float>(Index, Index, Index, Index, const Variant&, std::uint64_t);
 template Measured reference_vs_exact<double>(Index, Index, Index, Index, const Variant&, std::uint64_t);
 
 template <class S>
-Measured cpu_vs_exact(Index batch, Index len, Index channels, Index dstate, const Variant& v, Index chunk,
-                      int threads, std::uint64_t seed) {
+Measured cpu_vs_exact(Index batch, Index len, Index channels, Index dstate, const Variant& v, Index chunk, int threads,
+                      std::uint64_t seed) {
   const Problem p = make_problem(batch, len, channels, dstate, v, seed).rounded<S>();
   const auto exact = exact_solution(p, sizeof(S) == 8);
   const Model model = error_model(p);
@@ -287,13 +300,14 @@ Measured cuda_vs_exact(Index batch, Index len, Index channels, Index dstate, con
   const Model model = error_model(p);
   const Arrays<float> a(p);
   Outputs<float> o = poisoned<float>(p);
-  const Index used = cuda::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h), ScanSchedule{chunk, 0});
+  const Index used =
+      cuda::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h), ScanSchedule{chunk, 0});
   std::string note_opt, note_ref;
   const double err_opt = both_errors(o, exact, model, &note_opt);
   const double err_ref = both_errors(run_reference<float>(p), exact, model, &note_ref);
   return {judge_relative(tolerance(kMethod, "fused", Precision::f32, Backend::cuda), err_opt, err_ref),
-          "cuda " + p.describe() + ", tile " + std::to_string(used) + ", model units (" + note_opt +
-              "; reference " + note_ref + ")"};
+          "cuda " + p.describe() + ", tile " + std::to_string(used) + ", model units (" + note_opt + "; reference " +
+              note_ref + ")"};
 }
 
 Exact cpu_threads_bit_identical(Index batch, Index len, Index channels, Index dstate, Index chunk, int threads,
@@ -317,8 +331,7 @@ Exact cpu_threads_bit_identical(Index batch, Index len, Index channels, Index ds
                     std::to_string(threads) + " threads"};
 }
 
-Exact split_carry_bit_identical(Index batch, Index len, Index channels, Index dstate, Index split,
-                                std::uint64_t seed) {
+Exact split_carry_bit_identical(Index batch, Index len, Index channels, Index dstate, Index split, std::uint64_t seed) {
   Variant v = variant_from_seed(seed);
   v.h0 = true;
   const Problem p = make_problem(batch, len, channels, dstate, v, seed);
@@ -346,8 +359,10 @@ Exact split_carry_bit_identical(Index batch, Index len, Index channels, Index ds
       using S = decltype(tag);
       const Arrays<S> a(q);
       Outputs<S> o = poisoned<S>(q);
-      if (backend == 0) ref::selective_scan<S>(a.view(), o.y, o.h);
-      else cpu::selective_scan(a.view(), std::span<S>(o.y), std::span<S>(o.h), ScanSchedule{q.len, 1});
+      if (backend == 0)
+        ref::selective_scan<S>(a.view(), o.y, o.h);
+      else
+        cpu::selective_scan(a.view(), std::span<S>(o.y), std::span<S>(o.h), ScanSchedule{q.len, 1});
       return o;
     };
     auto check = [&](auto tag) {
@@ -361,7 +376,8 @@ Exact split_carry_bit_identical(Index batch, Index len, Index channels, Index ds
       // y is [batch, T, channels]: interleave the two parts per sequence
       std::vector<S> joined;
       for (Index beta = 0; beta < batch; ++beta) {
-        joined.insert(joined.end(), o1.y.begin() + beta * split * channels, o1.y.begin() + (beta + 1) * split * channels);
+        joined.insert(joined.end(), o1.y.begin() + beta * split * channels,
+                      o1.y.begin() + (beta + 1) * split * channels);
         joined.insert(joined.end(), o2.y.begin() + beta * (len - split) * channels,
                       o2.y.begin() + (beta + 1) * (len - split) * channels);
       }
@@ -387,9 +403,12 @@ Exact zero_delta_gives_Du(const std::string& backend, Index batch, Index len, In
     std::fill(p.delta.begin(), p.delta.end(), 0.0);
     const Arrays<float> a(p);
     Outputs<float> o = poisoned<float>(p);
-    if (backend == "ref") ref::selective_scan<float>(a.view(), o.y, o.h);
-    else if (backend == "cpu") cpu::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h));
-    else cuda::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h));
+    if (backend == "ref")
+      ref::selective_scan<float>(a.view(), o.y, o.h);
+    else if (backend == "cpu")
+      cpu::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h));
+    else
+      cuda::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h));
     std::vector<float> Du(o.y.size());
     for (Index i = 0; i < static_cast<Index>(Du.size()); ++i) Du[sz(i)] = a.D[sz(i % channels)] * a.u[sz(i)];
     pass = pass && same_bits(o.y, Du) && std::all_of(o.h.begin(), o.h.end(), [](float h) { return h == 0.f; });
@@ -440,10 +459,12 @@ Exact zero_A_is_running_sum(const std::string& backend, Index batch, Index len, 
     p.discretization = disc;
     const Arrays<float> a(p);
     Outputs<float> o = poisoned<float>(p);
-    if (backend == "ref") ref::selective_scan<float>(a.view(), o.y, o.h);
+    if (backend == "ref")
+      ref::selective_scan<float>(a.view(), o.y, o.h);
     else if (backend == "cpu")
       cpu::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h), ScanSchedule{chunk, 0});
-    else cuda::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h), ScanSchedule{chunk, 0});
+    else
+      cuda::selective_scan(a.view(), std::span<float>(o.y), std::span<float>(o.h), ScanSchedule{chunk, 0});
     pass = pass && same_bits(o.y, cast<float>(y)) && same_bits(o.h, cast<float>(h));
   }
   return {pass, backend + " f32 " + sizes(batch, len, channels, dstate) + ", chunk " + std::to_string(chunk) +
@@ -471,8 +492,8 @@ Order zoh_euler_order(Index len, Index channels, Index dstate, std::uint64_t see
   };
   const double coarse = diff(1e-3), fine = diff(1e-4);
   return {std::log10(coarse / fine), coarse, fine,
-          "reference f64 " + sizes(1, len, channels, dstate) + ": ||y_zoh - y_euler|| = " + sci(coarse) + " at eps = 1e-3, " +
-              sci(fine) + " at 1e-4"};
+          "reference f64 " + sizes(1, len, channels, dstate) + ": ||y_zoh - y_euler|| = " + sci(coarse) +
+              " at eps = 1e-3, " + sci(fine) + " at 1e-4"};
 }
 
 }  // namespace seqref::verify::selective_scan

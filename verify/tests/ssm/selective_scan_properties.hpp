@@ -64,8 +64,7 @@ struct Problem {
   std::string describe() const;
 };
 
-Problem make_problem(Index batch, Index len, Index channels, Index dstate, const Variant& variant,
-                     std::uint64_t seed);
+Problem make_problem(Index batch, Index len, Index channels, Index dstate, const Variant& variant, std::uint64_t seed);
 
 /// Copies of a problem's arrays in S and the SelectiveScan<S> view over them.
 template <class S>
@@ -94,20 +93,17 @@ Model error_model(const Problem& p);
 /// reference, as long double.
 Outputs<long double> exact_solution(const Problem& p, bool oracle);
 
-
-
 /// Tier 2: ref::selective_scan<S> vs the exact solution (Oracle for double, the double reference for float), y and
 /// the last state, in model units (op "sequential").
 template <class S>
-Measured reference_vs_exact(Index batch, Index len, Index channels, Index dstate, const Variant& v,
-                            std::uint64_t seed);
+Measured reference_vs_exact(Index batch, Index len, Index channels, Index dstate, const Variant& v, std::uint64_t seed);
 
 /// Tier 3: cpu::selective_scan<S> at `chunk` (0: automatic) and `threads` vs the exact solution (Oracle for
 /// double: keep batch·len·channels·dstate small), judged relative to the same-precision reference (op "fused").
 /// Outputs are poisoned with NaN before the call.
 template <class S>
-Measured cpu_vs_exact(Index batch, Index len, Index channels, Index dstate, const Variant& v, Index chunk,
-                      int threads, std::uint64_t seed);
+Measured cpu_vs_exact(Index batch, Index len, Index channels, Index dstate, const Variant& v, Index chunk, int threads,
+                      std::uint64_t seed);
 
 /// Tier 3 on the GPU, fp32 (op "fused"), at `chunk` (0 or 256/512/1024/2048). Requires a device.
 Measured cuda_vs_exact(Index batch, Index len, Index channels, Index dstate, const Variant& v, Index chunk,
@@ -120,8 +116,7 @@ Exact cpu_threads_bit_identical(Index batch, Index len, Index channels, Index ds
 
 /// Splitting [0, T) at `split` and passing h_last of the first part as h0 of the second equals one run, bit for
 /// bit: the reference (f64) and the cpu with one chunk per part (f32 and f64).
-Exact split_carry_bit_identical(Index batch, Index len, Index channels, Index dstate, Index split,
-                                std::uint64_t seed);
+Exact split_carry_bit_identical(Index batch, Index len, Index channels, Index dstate, Index split, std::uint64_t seed);
 
 /// Δ = 0 (no softplus, no bias, h0 = 0): y = D u exactly (and h_last = 0), for the backend "ref", "cpu" or
 /// "cuda", both discretizations.

@@ -31,8 +31,9 @@ RC_GTEST_PROP(SelectiveScanReference, DoubleWithinErrorModelOfOracle, ()) {
 
 RC_GTEST_PROP(SelectiveScanReference, FloatWithinErrorModelOfDouble, ()) {
   const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
-  const auto m = reference_vs_exact<float>(*rc::gen::inRange<Index>(1, 3), *kLengths, *rc::gen::element<Index>(1, 3, 17),
-                                           *rc::gen::element<Index>(1, 4, 16), variant_from_seed(seed), seed);
+  const auto m =
+      reference_vs_exact<float>(*rc::gen::inRange<Index>(1, 3), *kLengths, *rc::gen::element<Index>(1, 3, 17),
+                                *rc::gen::element<Index>(1, 4, 16), variant_from_seed(seed), seed);
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "\n";
   RC_ASSERT(m.verdict.pass);
 }
@@ -41,7 +42,7 @@ TEST(SelectiveScanReference, ScalarHelpers) {
   using ref::selective_scan_b_factor;
   using ref::selective_scan_delta;
   EXPECT_DOUBLE_EQ(selective_scan_delta(0.0, 0.0, true), std::log(2.0));
-  EXPECT_EQ(selective_scan_delta(25.0, 0.0, true), 25.0);            // above torch's threshold 20: x itself
+  EXPECT_EQ(selective_scan_delta(25.0, 0.0, true), 25.0);  // above torch's threshold 20: x itself
   EXPECT_DOUBLE_EQ(selective_scan_delta(19.0, 0.0, true), std::log1p(std::exp(19.0)));
   EXPECT_DOUBLE_EQ(selective_scan_delta(-40.0, 0.0, true), std::exp(-40.0));  // log1p(e) = e for tiny e
   EXPECT_EQ(selective_scan_delta(0.25, 0.5, false), 0.75);

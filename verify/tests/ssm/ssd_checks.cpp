@@ -15,25 +15,29 @@ namespace {
 const std::string method(kMethod);
 
 // ---- tier 2 ----------------------------------------------------------------------------------------------------------
-SEQREF_REGISTER_CHECK(method, "quadratic form (L o CB^T)X f64 vs Oracle recurrence (T=129)", "ref",
-                      [] { return outcome_of(form_vs_oracle(Form::quadratic, SsdShape{1, 129, 2, 3, 1, 4}, 0, 1)); });
-SEQREF_REGISTER_CHECK(method, "chunked (Q=64, partial last chunk) f64 vs Oracle (T=129)", "ref",
-                      [] { return outcome_of(form_vs_oracle(Form::chunked, SsdShape{1, 129, 2, 3, 1, 4}, 64, 2)); });
-SEQREF_REGISTER_CHECK(method, "chunked (Q=3) f64 vs Oracle (T=2049)", "ref",
-                      [] { return outcome_of(form_vs_oracle(Form::chunked, SsdShape{1, 2049, 1, 2, 1, 2}, 3, 3, 0.2)); });
+SEQREF_REGISTER_CHECK(method, "quadratic form (L o CB^T)X f64 vs Oracle recurrence (T=129)", "ref", [] {
+  return outcome_of(form_vs_oracle(Form::quadratic, SsdShape{1, 129, 2, 3, 1, 4}, 0, 1));
+});
+SEQREF_REGISTER_CHECK(method, "chunked (Q=64, partial last chunk) f64 vs Oracle (T=129)", "ref", [] {
+  return outcome_of(form_vs_oracle(Form::chunked, SsdShape{1, 129, 2, 3, 1, 4}, 64, 2));
+});
+SEQREF_REGISTER_CHECK(method, "chunked (Q=3) f64 vs Oracle (T=2049)", "ref", [] {
+  return outcome_of(form_vs_oracle(Form::chunked, SsdShape{1, 2049, 1, 2, 1, 2}, 3, 3, 0.2));
+});
 SEQREF_REGISTER_CHECK(method, "recurrence (scan engine, scalar J) f64 vs Oracle (T=2048)", "ref", [] {
   return outcome_of(form_vs_oracle(Form::recurrence, SsdShape{1, 2048, 1, 2, 1, 2}, 0, 4, 0.2));
 });
 SEQREF_REGISTER_CHECK(method, "quadratic = chunked (Q=1,2,3,5,13,20) = recurrence at Oracle", "ref", [] {
   return outcome_within(forms_identity_u(SsdShape{2, 13, 2, 2, 2, 3}, {1, 2, 3, 5, 13, 20}, 5), 1e-20,
-                  "identity of the algebra at 50 digits, in u of f64");
+                        "identity of the algebra at 50 digits, in u of f64");
 });
 SEQREF_REGISTER_CHECK(method, "SSD = selective scan (A[c,n] = A_h, Euler, delta folded into X) at Oracle", "ref", [] {
   return outcome_within(ssd_equals_selective_scan_u(SsdShape{1, 37, 2, 3, 1, 4}, 8, 6), 1e-20,
-                  "recurrence, quadratic and chunked forms vs seqref::ref::selective_scan, in u of f64");
+                        "recurrence, quadratic and chunked forms vs seqref::ref::selective_scan, in u of f64");
 });
-SEQREF_REGISTER_CHECK(method, "split at t=50 with the state carried = one run (f64 vs Oracle)", "ref",
-                      [] { return outcome_of(split_equals_one_run_ref(SsdShape{1, 129, 2, 3, 1, 4}, 16, 50, 7)); });
+SEQREF_REGISTER_CHECK(method, "split at t=50 with the state carried = one run (f64 vs Oracle)", "ref", [] {
+  return outcome_of(split_equals_one_run_ref(SsdShape{1, 129, 2, 3, 1, 4}, 16, 50, 7));
+});
 SEQREF_REGISTER_CHECK(method, "stable segsum = naive where finite (T=300, a<=0 and mixed)", "ref", [] {
   const auto a = segsum_stable_matches_naive<double>(300, 8, 3.0, false);
   const auto b = segsum_stable_matches_naive<double>(300, 9, 3.0, true);
@@ -48,8 +52,9 @@ SEQREF_REGISTER_CHECK(method, "cpu kernel exponents <= 0 for a <= 0 and = refere
   const auto d = cpu_decays_nonpositive<double>(64, 11);
   return outcome_of_property(Exact{f.pass && d.pass, f.detail + "; " + d.detail});
 });
-SEQREF_REGISTER_CHECK(method, "cpu chunked f64 vs Oracle (T=129, Q=64)", "cpu",
-                      [] { return outcome_of(cpu_vs_oracle<double>(SsdShape{2, 129, 2, 3, 1, 4}, 64, 12)); });
+SEQREF_REGISTER_CHECK(method, "cpu chunked f64 vs Oracle (T=129, Q=64)", "cpu", [] {
+  return outcome_of(cpu_vs_oracle<double>(SsdShape{2, 129, 2, 3, 1, 4}, 64, 12));
+});
 // no h0: only chunk 0's entering state is zero (and skipped); chunks 1, 2 read theirs out
 SEQREF_REGISTER_CHECK(method, "cpu chunked f64 vs Oracle, no h0 (T=129, Q=64: three chunks)", "cpu", [] {
   return outcome_of(cpu_vs_oracle<double>(SsdShape{2, 129, 2, 3, 1, 4}, 64, 17, 0.5, {}, false));

@@ -55,8 +55,7 @@ TEST(SsdCuda, BadInputThrows) {
   bad = d;
   bad.X[0] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(cuda::ssd(bad.problem(), y, h), std::invalid_argument);
-  EXPECT_THROW(cuda::device::ssd(SsdProblem<float>{s, {}, {}, {}, {}, {}}, {}, {}, 2, {}),
-               std::invalid_argument);
+  EXPECT_THROW(cuda::device::ssd(SsdProblem<float>{s, {}, {}, {}, {}, {}}, {}, {}, 2, {}), std::invalid_argument);
   EXPECT_THROW((void)cuda::device::ssd_workspace_bytes(s, 0), std::invalid_argument);
 }
 

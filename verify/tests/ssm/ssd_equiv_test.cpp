@@ -47,8 +47,8 @@ TEST(SsdCpu, MambaShapesAndGroups) {
 TEST(SsdCpu, EngineScheduleDoesNotMatter) {
   // Few (batch, head) blocks and a forced engine chunk: the inter-chunk pass runs as chunks of chunks (pass 1-3).
   for (Index scan_chunk : {1, 2, 5}) {
-    const auto m = cpu_vs_oracle<double>(SsdShape{1, 300, 2, 3, 1, 4}, 7, 600 + scan_chunk, 0.3,
-                                         ScanSchedule{scan_chunk, 3});
+    const auto m =
+        cpu_vs_oracle<double>(SsdShape{1, 300, 2, 3, 1, 4}, 7, 600 + scan_chunk, 0.3, ScanSchedule{scan_chunk, 3});
     EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << "u vs " << m.verdict.ref_err_u << "u";
   }
 }
@@ -78,8 +78,8 @@ RC_GTEST_PROP(SsdCpu, RandomShapesMatchReference, ()) {
   const Index T = edges ? *gen::around_blocks({q0}, 300) : *rc::gen::inRange<Index>(1, 300);
   const Index heads = *rc::gen::element<Index>(1, 2, 4);
   const Index groups = *rc::gen::element<Index>(1, heads);
-  const SsdShape s{*rc::gen::inRange<Index>(1, 3), T, heads, *rc::gen::inRange<Index>(1, 9), groups,
-                   *rc::gen::inRange<Index>(1, 17)};
+  const SsdShape s{*rc::gen::inRange<Index>(1, 3), T,      heads,
+                   *rc::gen::inRange<Index>(1, 9), groups, *rc::gen::inRange<Index>(1, 17)};
   const Index Q = edges ? q0 : *rc::gen::inRange<Index>(1, T + 3);
   const double amax = *rc::gen::element(0.0, 0.05, 1.0, 8.0);
   const auto seed = *rc::gen::arbitrary<std::uint32_t>();
@@ -121,7 +121,7 @@ TEST(SsdCpu, BadInputThrows) {
   EXPECT_THROW(cpu::ssd_chunk_decays(y, 0, y, h), std::invalid_argument);
   std::vector<float> a4(4), seg(16), cs(4), seg_short(15);
   EXPECT_THROW(cpu::ssd_chunk_decays(a4, 4, seg_short, cs), std::invalid_argument);  // seg is [q, q]
-  cpu::ssd_chunk_decays(a4, 4, seg, cs);                                              // the right lengths
+  cpu::ssd_chunk_decays(a4, 4, seg, cs);                                             // the right lengths
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ double scaled_error(const std::vector<X>& y, const std::vector<R>& r, const std:
     den += static_cast<long double>(scale[i]) * scale[i];
   }
   using std::sqrt;
-  return den > 0 ? static_cast<double>(sqrt(num)) / static_cast<double>(std::sqrt(den)) : static_cast<double>(sqrt(num));
+  return den > 0 ? static_cast<double>(sqrt(num)) / static_cast<double>(std::sqrt(den))
+                 : static_cast<double>(sqrt(num));
 }
 
 /// Y_abs and h_abs of the file comment: the recurrence on absolute values (double).
@@ -53,7 +54,8 @@ std::pair<std::vector<double>, std::vector<double>> abs_bound(const Data<double>
 
 template <class S>
 std::pair<std::vector<S>, std::vector<S>> outputs(const SsdShape& s) {
-  return {std::vector<S>(static_cast<std::size_t>(s.x_size())), std::vector<S>(static_cast<std::size_t>(s.state_size()))};
+  return {std::vector<S>(static_cast<std::size_t>(s.x_size())),
+          std::vector<S>(static_cast<std::size_t>(s.state_size()))};
 }
 
 /// Poison: a wrong-size or unwritten output shows as NaN.
@@ -169,8 +171,8 @@ Measured form_vs_oracle(Form f, const SsdShape& shape, Index chunk, std::uint64_
   const double ey = scaled_error(y, yo, ya) / u64(), eh = scaled_error(h, ho, ha) / u64();
   const double n = depth(shape);
   std::ostringstream os;
-  os << describe(to_string(f, chunk) + " f64 vs recurrence at Oracle, (error/|terms|)/n", shape, chunk, seed)
-     << ": y " << ey << "u, h_final " << eh << "u, n = " << n;
+  os << describe(to_string(f, chunk) + " f64 vs recurrence at Oracle, (error/|terms|)/n", shape, chunk, seed) << ": y "
+     << ey << "u, h_final " << eh << "u, n = " << n;
   return {judge_absolute(tolerance(kMethod, "form", Precision::f64, Backend::ref), std::max(ey, eh) / n), os.str()};
 }
 
@@ -241,8 +243,8 @@ Exact cpu_decays_nonpositive(Index q, std::uint64_t seed) {
   std::vector<S> a(static_cast<std::size_t>(q));
   for (Index i = 0; i < q; ++i) {
     const double r = rng.uniform();
-    a[static_cast<std::size_t>(i)] = r < 0.15  ? S(0)
-                                     : r < 0.3 ? static_cast<S>(-1e-30 * rng.uniform())
+    a[static_cast<std::size_t>(i)] = r < 0.15   ? S(0)
+                                     : r < 0.3  ? static_cast<S>(-1e-30 * rng.uniform())
                                      : r < 0.45 ? static_cast<S>(-50.0 * rng.uniform())
                                                 : static_cast<S>(-0.3 * rng.uniform());
   }
@@ -365,11 +367,10 @@ Measured cpu_vs_oracle(const SsdShape& shape, Index chunk, std::uint64_t seed, d
   const double u = unit_roundoff<S>();
   const Precision prec = precision_of<S>();
   std::ostringstream os;
-  os << describe(std::string("cpu ") + (std::is_same_v<S, double> ? "f64 vs Oracle" : "f32 vs f64") +
-                     ", errors/kappa",
+  os << describe(std::string("cpu ") + (std::is_same_v<S, double> ? "f64 vs Oracle" : "f32 vs f64") + ", errors/kappa",
                  shape, chunk, seed)
-     << " amax=" << amax << " scan.chunk=" << scan.chunk << " threads=" << scan.threads
-     << (with_h0 ? " h0" : " no h0") << ": kappa " << e.kappa;
+     << " amax=" << amax << " scan.chunk=" << scan.chunk << " threads=" << scan.threads << (with_h0 ? " h0" : " no h0")
+     << ": kappa " << e.kappa;
   return {judge_relative(tolerance(kMethod, "chunked", prec, Backend::cpu), e.opt / u, e.ref / u), os.str()};
 }
 
@@ -405,7 +406,8 @@ Exact cpu_split_bit_identical(const SsdShape& shape, Index chunk, Index split, s
   const auto yj = join(shape, split, y1, y2);
   const bool same = bit_identical(y.data(), yj.data(), static_cast<Index>(y.size())) &&
                     bit_identical(h.data(), h2.data(), static_cast<Index>(h.size()));
-  return {same, describe("cpu split at " + std::to_string(split) + " (a chunk multiple) vs one run", shape, chunk, seed)};
+  return {same,
+          describe("cpu split at " + std::to_string(split) + " (a chunk multiple) vs one run", shape, chunk, seed)};
 }
 
 Measured cuda_vs_oracle(const SsdShape& shape, Index chunk, std::uint64_t seed, double amax) {
@@ -423,8 +425,8 @@ Measured cuda_vs_oracle(const SsdShape& shape, Index chunk, std::uint64_t seed, 
   const Conditioned e = conditioned(y, h, yr, hr, yo, ho, ya, ha);
   const double u = unit_roundoff<float>();
   return {judge_relative(tolerance(kMethod, "chunked", Precision::f32, Backend::cuda), e.opt / u, e.ref / u),
-          describe("cuda f32 vs f64, errors/kappa", shape, chunk, seed) + " amax=" + std::to_string(amax) +
-              ": kappa " + std::to_string(e.kappa)};
+          describe("cuda f32 vs f64, errors/kappa", shape, chunk, seed) + " amax=" + std::to_string(amax) + ": kappa " +
+              std::to_string(e.kappa)};
 }
 
 Exact cuda_decays_match_cpu(Index q, std::uint64_t seed) {
@@ -443,13 +445,13 @@ Exact cuda_decays_match_cpu(Index q, std::uint64_t seed) {
                               ", all <= 0: " + std::to_string(nonpos)};
 }
 
-#define SEQREF_SSD_PROPS(S)                                                                                    \
-  template std::pair<std::vector<S>, std::vector<S>> run_form<S>(Form, const Data<S>&, Index);               \
-  template Exact segsum_stable_matches_naive<S>(Index, std::uint64_t, double, bool);                         \
-  template Exact stable_segsum_finite_where_naive_is_not<S>();                                                \
-  template Exact cpu_decays_nonpositive<S>(Index, std::uint64_t);                                             \
-  template Measured cpu_vs_oracle<S>(const SsdShape&, Index, std::uint64_t, double, ScanSchedule, bool);           \
-  template Exact cpu_thread_independent<S>(const SsdShape&, Index, int, std::uint64_t);                      \
+#define SEQREF_SSD_PROPS(S)                                                                              \
+  template std::pair<std::vector<S>, std::vector<S>> run_form<S>(Form, const Data<S>&, Index);           \
+  template Exact segsum_stable_matches_naive<S>(Index, std::uint64_t, double, bool);                     \
+  template Exact stable_segsum_finite_where_naive_is_not<S>();                                           \
+  template Exact cpu_decays_nonpositive<S>(Index, std::uint64_t);                                        \
+  template Measured cpu_vs_oracle<S>(const SsdShape&, Index, std::uint64_t, double, ScanSchedule, bool); \
+  template Exact cpu_thread_independent<S>(const SsdShape&, Index, int, std::uint64_t);                  \
   template Exact cpu_split_bit_identical<S>(const SsdShape&, Index, Index, std::uint64_t);
 SEQREF_SSD_PROPS(float)
 SEQREF_SSD_PROPS(double)

@@ -26,8 +26,6 @@ namespace seqref::verify::ssd {
 
 inline constexpr std::string_view kMethod = "ssm/ssd";
 
-
-
 /// An owning SSD problem.
 template <class S>
 struct Data {

@@ -14,7 +14,8 @@ struct bf16 {
 
 inline bf16 to_bf16(float x) {
   std::uint32_t u = std::bit_cast<std::uint32_t>(x);
-  if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu) != 0) return {static_cast<std::uint16_t>((u >> 16) | 0x40u)};
+  if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu) != 0)
+    return {static_cast<std::uint16_t>((u >> 16) | 0x40u)};
   std::uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);  // round to nearest, ties to even
   return {static_cast<std::uint16_t>((u + rounding) >> 16)};
 }

@@ -50,7 +50,10 @@ inline void require_extent(std::string_view fn, std::string_view name, Index val
   if (value >= lo && value <= hi) return;
   std::ostringstream os;
   os << name << " must be in [" << lo << ", ";
-  if (hi == std::numeric_limits<Index>::max()) os << "inf"; else os << hi;
+  if (hi == std::numeric_limits<Index>::max())
+    os << "inf";
+  else
+    os << hi;
   os << "]; got " << value;
   invalid_argument(fn, os.str());
 }
@@ -61,8 +64,9 @@ inline Index checked_size(std::string_view fn, std::string_view buffer, std::ini
   constexpr Index kMax = Index(1) << 62;
   Index n = 1;
   for (const auto& e : shape) {
-    if (e.value < 0) invalid_argument(fn, std::string(buffer) + " has a negative extent " + std::string(e.name) +
-                                              "; shape " + shape_string(shape));
+    if (e.value < 0)
+      invalid_argument(
+          fn, std::string(buffer) + " has a negative extent " + std::string(e.name) + "; shape " + shape_string(shape));
     if (e.value != 0 && n > kMax / e.value)
       invalid_argument(fn, std::string(buffer) + " would have more than 2^62 elements; shape " + shape_string(shape));
     n *= e.value;

@@ -24,9 +24,9 @@
 namespace seqref {
 
 struct Limits {
-  double max_bytes;    ///< memory one call may allocate
-  double max_work;     ///< elementary operations one call may perform
-  Index max_threads;   ///< largest explicit thread count accepted
+  double max_bytes;   ///< memory one call may allocate
+  double max_work;    ///< elementary operations one call may perform
+  Index max_threads;  ///< largest explicit thread count accepted
 };
 
 namespace detail {

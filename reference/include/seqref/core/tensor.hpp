@@ -30,8 +30,7 @@ struct TensorView {
   Index size() const { return heads * len * dim; }
   S& operator()(Index h, Index t, Index c) const { return data[(h * len + t) * dim + c]; }
   /// Head h as a len x dim row-major Eigen map.
-  Eigen::Map<Matrix<std::remove_const_t<S>>, Eigen::Unaligned> head(Index h) const
-    requires(!std::is_const_v<S>) {
+  Eigen::Map<Matrix<std::remove_const_t<S>>, Eigen::Unaligned> head(Index h) const requires(!std::is_const_v<S>) {
     return {data + h * len * dim, len, dim};
   }
   Eigen::Map<const Matrix<std::remove_const_t<S>>, Eigen::Unaligned> chead(Index h) const {

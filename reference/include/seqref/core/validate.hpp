@@ -40,8 +40,8 @@ void require_finite(TensorView<const S> t, std::string_view fn, std::string_view
       for (Index c = 0; c < t.dim; ++c)
         if (!isfinite(t(h, i, c))) {
           std::ostringstream os;
-          os << name << " has a non-finite value at [" << h << ", " << i << ", " << c << "] (shape "
-             << shape_string(t) << ")";
+          os << name << " has a non-finite value at [" << h << ", " << i << ", " << c << "] (shape " << shape_string(t)
+             << ")";
           invalid_argument(fn, os.str());
         }
 }

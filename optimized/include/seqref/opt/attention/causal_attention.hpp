@@ -29,8 +29,8 @@ namespace seqref::detail {
 template <class In, class Out>
 void check_causal_attention_shapes(std::string_view fn, ConstTensorView<In> q, ConstTensorView<In> k,
                                    ConstTensorView<In> v, TensorView<Out> out) {
-  const std::string got = "; got q " + shape_string(q) + ", k " + shape_string(k) + ", v " + shape_string(v) +
-                          ", out " + shape_string(out);
+  const std::string got =
+      "; got q " + shape_string(q) + ", k " + shape_string(k) + ", v " + shape_string(v) + ", out " + shape_string(out);
   require(q.data && k.data && v.data && out.data, fn, "null data pointer" + got);
   require(q.heads >= 1 && q.len >= 1 && q.dim >= 1 && v.dim >= 1, fn,
           "q must have heads, length and dim >= 1 and v dim >= 1" + got);
@@ -52,16 +52,18 @@ void check_causal_attention(std::string_view fn, ConstTensorView<S> q, ConstTens
 namespace seqref::cpu::blocking::attention {
 // Blocking constants of the cpu kernel (optimized/cpu/attention/causal_attention.cpp); tests draw sizes around them.
 inline constexpr Index block_q = 128;  ///< query rows per tile (one task), the default of AttentionTiling
-inline constexpr Index block_k = 256;  ///< keys per inner score tile (128 x 256 measured best of 9 shapes, T=2048, d=64)
-inline constexpr Index lanes_f32 = 16;  ///< AVX-512 lane group (floats) of the vectorized exp / scaling over a score row
-inline constexpr Index lanes_f64 = 8;   ///< the same, doubles
+inline constexpr Index block_k =
+    256;  ///< keys per inner score tile (128 x 256 measured best of 9 shapes, T=2048, d=64)
+inline constexpr Index lanes_f32 =
+    16;                                ///< AVX-512 lane group (floats) of the vectorized exp / scaling over a score row
+inline constexpr Index lanes_f64 = 8;  ///< the same, doubles
 }  // namespace seqref::cpu::blocking::attention
 
 namespace seqref::cuda::blocking::attention {
 // Blocking constants of the CUDA kernel (optimized/cuda/attention/causal_attention_kernel.cuh).
-inline constexpr Index block_q = 64;        ///< query rows per thread block
-inline constexpr Index block_k = 64;        ///< keys per shared-memory tile
-inline constexpr Index threads = 128;       ///< threads per block
+inline constexpr Index block_q = 64;         ///< query rows per thread block
+inline constexpr Index block_k = 64;         ///< keys per shared-memory tile
+inline constexpr Index threads = 128;        ///< threads per block
 inline constexpr Index rows_per_thread = 4;  ///< query rows per thread (one row group)
 inline constexpr Index lanes_per_row = 8;    ///< threads sharing a row group
 inline constexpr Index max_dim = 128;        ///< largest (padded) head / value dim
@@ -93,8 +95,8 @@ namespace seqref::cuda {
 void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstTensorView<float> v,
                       TensorView<float> out, float scale);
 /// bf16 inputs (round-to-nearest-even storage, see seqref/core/bf16.hpp), fp32 softmax and accumulation, fp32 out.
-void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v,
-                      TensorView<float> out, float scale);
+void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v, TensorView<float> out,
+                      float scale);
 
 /// Device-memory entry points for callers that keep data on the GPU (and for benchmarks): the views point to
 /// device memory with the layouts above; `stream` is a cudaStream_t (nullptr: the default stream). Asynchronous.
@@ -102,8 +104,8 @@ void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTen
 namespace device {
 void causal_attention(ConstTensorView<float> q, ConstTensorView<float> k, ConstTensorView<float> v,
                       TensorView<float> out, float scale, void* stream = nullptr);
-void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v,
-                      TensorView<float> out, float scale, void* stream = nullptr);
+void causal_attention(ConstTensorView<bf16> q, ConstTensorView<bf16> k, ConstTensorView<bf16> v, TensorView<float> out,
+                      float scale, void* stream = nullptr);
 }  // namespace device
 
 }  // namespace seqref::cuda

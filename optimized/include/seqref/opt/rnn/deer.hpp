@@ -20,7 +20,7 @@
 
 namespace seqref::cpu::blocking::deer {
 // Blocking constants of optimized/cpu/rnn/deer.cpp (time chunks: seqref::cpu::blocking::scan, one lane block).
-inline constexpr Index register_dim_max = 8;      ///< rnn_sequential keeps the state in a fixed array for d <= this
+inline constexpr Index register_dim_max = 8;          ///< rnn_sequential keeps the state in a fixed array for d <= this
 inline constexpr Index serial_work = Index(1) << 16;  ///< T·d·d below this runs on one thread (same bits)
 }  // namespace seqref::cpu::blocking::deer
 
@@ -49,8 +49,7 @@ std::vector<double> deer_sweep(const TanhCell<double>& cell, std::span<const dou
 /// The sequential loop x_t = tanh(A x_{t−1} + u_t), optimized (state in registers, d a template parameter for
 /// d <= 8): the baseline DEER is measured against. states [T, d].
 std::vector<float> rnn_sequential(const TanhCell<float>& cell, std::span<const float> u, std::span<const float> x0);
-std::vector<double> rnn_sequential(const TanhCell<double>& cell, std::span<const double> u,
-                                   std::span<const double> x0);
+std::vector<double> rnn_sequential(const TanhCell<double>& cell, std::span<const double> u, std::span<const double> x0);
 
 /// The residual max_t ‖x_t − f(x_{t−1}, u_t)‖∞ of a trajectory x [T, d], OpenMP-parallel over t (Inf if any term
 /// is not finite).

@@ -24,8 +24,8 @@ struct ScanSchedule {
 namespace seqref::cpu::blocking::scan {
 // Blocking constants of the cpu scan engine (optimized/cpu/scan/engine.hpp) and its array policies
 // (optimized/cpu/scan/linear_recurrence.cpp); every cpu recurrence (selective scan, HiPPO, SSD, DEER) shares them.
-inline constexpr Index group_max = 512;         ///< elementwise J: a sequence's D entries form one block while D <= this
-inline constexpr Index group = 256;             ///< elementwise J, D > group_max: entries per block (the last one partial)
+inline constexpr Index group_max = 512;  ///< elementwise J: a sequence's D entries form one block while D <= this
+inline constexpr Index group = 256;      ///< elementwise J, D > group_max: entries per block (the last one partial)
 inline constexpr Index chunk_below_blocks = 32;  ///< time is chunked only with fewer lane blocks than this
 inline constexpr Index chunk_from_len = 512;     ///< ... and only from this many steps on
 inline constexpr Index chunk_parallelism = 64;   ///< chunks per sequence: about this many (blocks · chunks) jobs
@@ -34,12 +34,12 @@ inline constexpr Index chunk_min = 128;          ///< shortest automatic chunk
 
 namespace seqref::cuda::blocking::scan {
 // Blocking constants of the CUDA scan (optimized/cuda/scan/linear_recurrence.cu, engine.cuh).
-inline constexpr Index threads = 128;           ///< threads per block (one tile = threads x items steps)
-inline constexpr Index elementwise_items = 8;   ///< steps per thread, scalar / diagonal J (tile 1024)
-inline constexpr Index dense_items_small = 4;   ///< steps per thread, dense J with D <= 2 (else 1)
-inline constexpr Index few_lanes = 256;         ///< fewer lanes than this and ...
-inline constexpr Index long_tiles = 8;          ///< ... a lane of at least this many tiles: the chunked scan
-inline constexpr Index chunk_blocks = 1024;     ///< the chunked scan's blocks per launch (chunks = this / lanes)
+inline constexpr Index threads = 128;          ///< threads per block (one tile = threads x items steps)
+inline constexpr Index elementwise_items = 8;  ///< steps per thread, scalar / diagonal J (tile 1024)
+inline constexpr Index dense_items_small = 4;  ///< steps per thread, dense J with D <= 2 (else 1)
+inline constexpr Index few_lanes = 256;        ///< fewer lanes than this and ...
+inline constexpr Index long_tiles = 8;         ///< ... a lane of at least this many tiles: the chunked scan
+inline constexpr Index chunk_blocks = 1024;    ///< the chunked scan's blocks per launch (chunks = this / lanes)
 }  // namespace seqref::cuda::blocking::scan
 
 namespace seqref::cpu {

@@ -58,8 +58,7 @@ void dft_batched(std::span<std::complex<double>> data, Index batch, Index n, boo
 /// channels >= 1. Real FFTs of size 4·2^a3^b5^c >= 2L − 1 (O(L log L) per channel), threaded over channels.
 /// Throws std::invalid_argument (detail::check_causal_conv) for bad sizes, a span whose length is not
 /// channels·L, or a non-finite kernel or u value.
-void causal_conv(std::span<const float> kernel, std::span<const float> u, std::span<float> y, Index channels,
-                 Index L);
+void causal_conv(std::span<const float> kernel, std::span<const float> u, std::span<float> y, Index channels, Index L);
 void causal_conv(std::span<const double> kernel, std::span<const double> u, std::span<double> y, Index channels,
                  Index L);
 
@@ -70,8 +69,7 @@ namespace seqref::cuda {
 /// Host-memory entry points (copy in, cuFFT on device 0, copy out); std::runtime_error when !available().
 /// Same conventions, checks and exceptions as the seqref::cpu versions (causal_conv pads to a power of two >= 2L).
 void dft_batched(std::span<std::complex<float>> data, Index batch, Index n, bool inverse);
-void causal_conv(std::span<const float> kernel, std::span<const float> u, std::span<float> y, Index channels,
-                 Index L);
+void causal_conv(std::span<const float> kernel, std::span<const float> u, std::span<float> y, Index channels, Index L);
 
 namespace device {
 /// Device-memory version of dft_batched on the caller's stream (a cudaStream_t passed as void*; nullptr = the

@@ -44,8 +44,8 @@ namespace seqref::cpu {
 /// channels inverse rows). a, b [channels, N]; kernel [channels, L]; float or double.
 void rtf_kernel(std::span<const float> a, std::span<const float> b, std::span<float> kernel, Index channels, Index N,
                 Index L);
-void rtf_kernel(std::span<const double> a, std::span<const double> b, std::span<double> kernel, Index channels,
-                Index N, Index L);
+void rtf_kernel(std::span<const double> a, std::span<const double> b, std::span<double> kernel, Index channels, Index N,
+                Index L);
 
 }  // namespace seqref::cpu
 

@@ -44,8 +44,7 @@ void check_cauchy_kernel(std::string_view fn, std::span<const std::complex<T>> w
 /// vandermonde_kernel's problem: channels, N, L >= 1; w, z [channels, N]; out [channels, L].
 template <class T>
 void check_vandermonde_kernel(std::string_view fn, std::span<const std::complex<T>> w,
-                              std::span<const std::complex<T>> z, std::span<T> out, Index channels, Index N,
-                              Index L) {
+                              std::span<const std::complex<T>> z, std::span<T> out, Index channels, Index N, Index L) {
   require_extent(fn, "channels", channels, 1);
   require_extent(fn, "N", N, 1);
   require_extent(fn, "L", L, 1);
@@ -77,10 +76,10 @@ void check_s4_kernel_dplr(std::string_view fn, std::span<const std::complex<T>> 
 
 namespace seqref::cpu::blocking::s4 {
 // Blocking constants of optimized/cpu/ssm/s4.cpp.
-inline constexpr Index node_block = 1024;   ///< Cauchy / S4-DPLR: nodes (or L frequencies) per task
-inline constexpr Index cauchy_tile = 64;    ///< float Cauchy with AVX-512: nodes per register tile (4 zmm x 16)
-inline constexpr Index cauchy_lanes = 16;   ///< floats per zmm register in that tile
-inline constexpr Index power_block = 64;    ///< Vandermonde: powers per table (z^r, r < 64; z^{64b} carried)
+inline constexpr Index node_block = 1024;  ///< Cauchy / S4-DPLR: nodes (or L frequencies) per task
+inline constexpr Index cauchy_tile = 64;   ///< float Cauchy with AVX-512: nodes per register tile (4 zmm x 16)
+inline constexpr Index cauchy_lanes = 16;  ///< floats per zmm register in that tile
+inline constexpr Index power_block = 64;   ///< Vandermonde: powers per table (z^r, r < 64; z^{64b} carried)
 }  // namespace seqref::cpu::blocking::s4
 
 namespace seqref::cuda::blocking::s4 {
@@ -92,8 +91,8 @@ namespace seqref::cpu {
 /// Cauchy kernel out[c, k] = Σ_n w[c, n] / (z[k] − λ[c, n]); complex<float> or complex<double>.
 /// Shapes and errors: detail::check_cauchy_kernel, then non-finite w, lambda or z.
 void cauchy_kernel(std::span<const std::complex<float>> w, std::span<const std::complex<float>> lambda,
-                   std::span<const std::complex<float>> z, std::span<std::complex<float>> out, Index channels,
-                   Index N, Index nodes);
+                   std::span<const std::complex<float>> z, std::span<std::complex<float>> out, Index channels, Index N,
+                   Index nodes);
 void cauchy_kernel(std::span<const std::complex<double>> w, std::span<const std::complex<double>> lambda,
                    std::span<const std::complex<double>> z, std::span<std::complex<double>> out, Index channels,
                    Index N, Index nodes);
@@ -123,8 +122,8 @@ namespace seqref::cuda {
 /// As seqref::cpu::cauchy_kernel, fp32, on device 0 (host memory in and out); same checks, plus the CUDA grid's
 /// limits (channels <= 65535, nodes <= 2^30); std::runtime_error when !available().
 void cauchy_kernel(std::span<const std::complex<float>> w, std::span<const std::complex<float>> lambda,
-                   std::span<const std::complex<float>> z, std::span<std::complex<float>> out, Index channels,
-                   Index N, Index nodes);
+                   std::span<const std::complex<float>> z, std::span<std::complex<float>> out, Index channels, Index N,
+                   Index nodes);
 /// As seqref::cpu::vandermonde_kernel, fp32, on device 0 (host memory in and out); same checks, plus the CUDA
 /// grid's limits (channels <= 65535, L <= 2^30); std::runtime_error when !available().
 void vandermonde_kernel(std::span<const std::complex<float>> w, std::span<const std::complex<float>> z,

@@ -19,16 +19,16 @@
 
 namespace seqref::cpu::blocking::selective_scan {
 // Blocking constants of optimized/cpu/ssm/selective_scan.cpp (time chunks: seqref::cpu::blocking::scan).
-inline constexpr Index registers = 4;                  ///< AVX-512 registers per lane block
-inline constexpr Index lanes_f32 = registers * 16;     ///< channels per lane block, float (64)
-inline constexpr Index lanes_f64 = registers * 8;      ///< channels per lane block, double (32)
-inline constexpr Index softplus_threshold = 20;        ///< softplus(x) = x above this (torch's threshold)
+inline constexpr Index registers = 4;               ///< AVX-512 registers per lane block
+inline constexpr Index lanes_f32 = registers * 16;  ///< channels per lane block, float (64)
+inline constexpr Index lanes_f64 = registers * 8;   ///< channels per lane block, double (32)
+inline constexpr Index softplus_threshold = 20;     ///< softplus(x) = x above this (torch's threshold)
 }  // namespace seqref::cpu::blocking::selective_scan
 
 namespace seqref::cuda::blocking::selective_scan {
 // Blocking constants of optimized/cuda/ssm/selective_scan.cu.
-inline constexpr Index threads = 128;      ///< threads per block
-inline constexpr Index group = 8;          ///< channels per block (one 32-byte sector of a [batch, T, channels] row)
+inline constexpr Index threads = 128;        ///< threads per block
+inline constexpr Index group = 8;            ///< channels per block (one 32-byte sector of a [batch, T, channels] row)
 inline constexpr Index default_tile = 1024;  ///< time steps per tile (threads x 8 items); 256, 512, 2048 selectable
 }  // namespace seqref::cuda::blocking::selective_scan
 
@@ -62,8 +62,8 @@ namespace device {
 /// reference; y or h_last may be empty, not both). Shape and length checks only
 /// (seqref::detail::check_selective_scan_shapes; no finiteness pass over device data); asynchronous on `stream`
 /// (a cudaStream_t; nullptr: the default stream). Returns the tile length used.
-Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, std::span<float> h_last,
-                     Index chunk = 0, void* stream = nullptr);
+Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, std::span<float> h_last, Index chunk = 0,
+                     void* stream = nullptr);
 }  // namespace device
 
 }  // namespace seqref::cuda

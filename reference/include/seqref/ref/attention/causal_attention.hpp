@@ -133,9 +133,9 @@ Matrix<S> attention_decode_step(KvCache<S>& cache, const Matrix<S>& q_t, const M
 template <class S>
 struct TinyDecoder {
   Index vocab = 0, d_model = 0, heads = 0, layers = 0;
-  Matrix<S> embed;                      ///< [vocab, d_model]
+  Matrix<S> embed;                        ///< [vocab, d_model]
   std::vector<Matrix<S>> wq, wk, wv, wo;  ///< per layer, [d_model, d_model]
-  Matrix<S> unembed;                    ///< [d_model, vocab]
+  Matrix<S> unembed;                      ///< [d_model, vocab]
 
   Index head_dim() const { return d_model / heads; }
   /// Weights ~ N(0, 1/d_model) (embeddings N(0, 1)), from a seeded generator of our own (portable across
@@ -166,12 +166,12 @@ enum class DecodeMode {
 };
 
 struct GenerationResult {
-  std::vector<std::int32_t> tokens;       ///< prompt followed by the generated tokens
-  std::vector<double> last_logits;        ///< logits of the final step (for cross-path comparison)
-  std::int64_t hidden_evaluations = 0;    ///< h_ℓ(t) vectors computed for ℓ ≥ 1
-  std::int64_t attention_terms = 0;       ///< logits q_i·k_j computed, per layer (heads counted once): the work
-                                          ///< measure of the post's argument, Θ(t^N/N!) per token for N layers
-  std::int64_t peak_state_scalars = 0;    ///< most scalars of activations / caches live at once (weights excluded)
+  std::vector<std::int32_t> tokens;     ///< prompt followed by the generated tokens
+  std::vector<double> last_logits;      ///< logits of the final step (for cross-path comparison)
+  std::int64_t hidden_evaluations = 0;  ///< h_ℓ(t) vectors computed for ℓ ≥ 1
+  std::int64_t attention_terms = 0;     ///< logits q_i·k_j computed, per layer (heads counted once): the work
+                                        ///< measure of the post's argument, Θ(t^N/N!) per token for N layers
+  std::int64_t peak_state_scalars = 0;  ///< most scalars of activations / caches live at once (weights excluded)
 };
 
 /// Generate `n_new` tokens after `prompt` (non-empty, ids < vocab) with the given mode. `sample_seed` fixes the
@@ -180,8 +180,8 @@ template <class S>
 GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int32_t> prompt, Index n_new,
                           DecodeMode mode, std::uint64_t sample_seed);
 
-extern template Tensor3<float> causal_attention(ConstTensorView<float>, ConstTensorView<float>,
-                                                ConstTensorView<float>, float);
+extern template Tensor3<float> causal_attention(ConstTensorView<float>, ConstTensorView<float>, ConstTensorView<float>,
+                                                float);
 extern template Tensor3<double> causal_attention(ConstTensorView<double>, ConstTensorView<double>,
                                                  ConstTensorView<double>, double);
 extern template Tensor3<Oracle> causal_attention(ConstTensorView<Oracle>, ConstTensorView<Oracle>,
@@ -202,7 +202,7 @@ extern template struct TinyDecoder<float>;
 extern template struct TinyDecoder<double>;
 extern template GenerationResult generate(const TinyDecoder<float>&, std::span<const std::int32_t>, Index, DecodeMode,
                                           std::uint64_t);
-extern template GenerationResult generate(const TinyDecoder<double>&, std::span<const std::int32_t>, Index,
-                                          DecodeMode, std::uint64_t);
+extern template GenerationResult generate(const TinyDecoder<double>&, std::span<const std::int32_t>, Index, DecodeMode,
+                                          std::uint64_t);
 
 }  // namespace seqref::ref

@@ -89,8 +89,8 @@ struct TanhCell {
 template <class S>
 struct GruCell {
   using Scalar = S;
-  Index dim = 0;    ///< d
-  Index input = 0;  ///< m
+  Index dim = 0;              ///< d
+  Index input = 0;            ///< m
   std::vector<S> Wz, Wr, Wh;  ///< [d, m]
   std::vector<S> Uz, Ur, Uh;  ///< [d, d]
   std::vector<S> bz, br, bh;  ///< [d]
@@ -124,15 +124,15 @@ struct DeerOptions {
 
 template <class S>
 struct DeerResult {
-  std::vector<S> states;          ///< [T, d]: the best iterate (smallest residual)
-  Index sweeps = 0;               ///< sweeps performed
-  Index best_sweep = 0;           ///< the sweep that produced `states` (0: the initial guess)
-  double residual = 0;            ///< residual (2) of `states`
-  double tolerance = 0;           ///< the tolerance used
-  bool converged = false;         ///< status == converged
+  std::vector<S> states;   ///< [T, d]: the best iterate (smallest residual)
+  Index sweeps = 0;        ///< sweeps performed
+  Index best_sweep = 0;    ///< the sweep that produced `states` (0: the initial guess)
+  double residual = 0;     ///< residual (2) of `states`
+  double tolerance = 0;    ///< the tolerance used
+  bool converged = false;  ///< status == converged
   DeerStatus status = DeerStatus::max_sweeps;
-  std::string reason;             ///< one line: what happened, with the numbers
-  std::vector<double> residuals;  ///< residual after each sweep; residuals[0] is the initial guess's
+  std::string reason;                    ///< one line: what happened, with the numbers
+  std::vector<double> residuals;         ///< residual after each sweep; residuals[0] is the initial guess's
   std::vector<std::vector<S>> iterates;  ///< with keep_iterates: iterates[k] after k sweeps
 };
 
@@ -155,8 +155,8 @@ void finish_deer_result(DeerResult<S>& res, DeerMethod method, std::ostringstrea
     why << "converged after " << res.sweeps << " sweeps";
   else if (res.status == DeerStatus::max_sweeps)
     why << "not converged: " << res.sweeps << " sweeps (the limit) left residual " << res.residuals.back();
-  why << " (" << to_string(method) << ", residual " << res.residual << " of sweep " << res.best_sweep
-      << ", tolerance " << res.tolerance << ")";
+  why << " (" << to_string(method) << ", residual " << res.residual << " of sweep " << res.best_sweep << ", tolerance "
+      << res.tolerance << ")";
   if (!res.converged) why << "; returning the best iterate";
   res.reason = why.str();
 }
@@ -226,6 +226,7 @@ std::vector<S> deer_sweep(const Cell& cell, std::span<const std::type_identity_t
 /// damping outside (0, 1], negative tolerance or max_sweeps.
 template <class Cell, class S = typename Cell::Scalar>
 DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
-                   std::span<const std::type_identity_t<S>> x0, const DeerOptions<std::type_identity_t<S>>& options = {});
+                   std::span<const std::type_identity_t<S>> x0,
+                   const DeerOptions<std::type_identity_t<S>>& options = {});
 
 }  // namespace seqref::ref

@@ -147,7 +147,7 @@ std::vector<S> legs_solve(S lambda, std::span<const S> v);
 enum class LegsScheme {
   forward_euler,   ///< x_{k+1} = (I + εA/t) x_k + w_k B u_k
   backward_euler,  ///< x_{k+1} = (I − εA/(t+ε))⁻¹ (x_k + w_k B u_k)
-  bilinear,        ///< x_{k+1} = (I − εA/(2(t+ε)))⁻¹ [(I + εA/(2t)) x_k + w_k B u_k]   (10137, eq. legs-ode-bilinear)
+  bilinear,  ///< x_{k+1} = (I − εA/(2(t+ε)))⁻¹ [(I + εA/(2t)) x_k + w_k B u_k]   (10137, eq. legs-ode-bilinear)
 };
 /// The input weight w_k = ∫_t^{t+ε} ds/s.
 enum class LegsWeight {
@@ -164,8 +164,7 @@ std::string_view to_string(LegsWeight weight);
 /// Dense solves (Eigen LU): any A, B of the LegS form, any convention. Throws std::invalid_argument for
 /// A not N x N, B not N x 1, L < 1, non-finite u or dt <= 0 / non-finite, or a singular step matrix.
 template <class S>
-Matrix<S> legs_online(const ContinuousSystem<S>& sys, std::span<const S> u, S dt, LegsScheme scheme,
-                      LegsWeight weight);
+Matrix<S> legs_online(const ContinuousSystem<S>& sys, std::span<const S> u, S dt, LegsScheme scheme, LegsWeight weight);
 
 /// The same recurrence for the LegS A with the O(N) matvec and solve, for B = b_scale · (√(2n+1))_n (b_scale = 1:
 /// paper / state_spaces, √2: post). Returns x_1..x_L as an L x N matrix. O(N) per step.

@@ -91,15 +91,14 @@ RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>& sys);
 template <class S>
 SisoSystem<S> truncation_corrected(const SisoSystem<S>& sys, Index L);
 
-#define SEQREF_RTF_EXTERN(S)                                                                                    \
-  extern template std::vector<S> rtf_kernel(const std::vector<S>&, const std::vector<S>&, Index);               \
-  extern template SisoSystem<S> rtf_companion(const std::vector<S>&, const std::vector<S>&);                    \
-  extern template std::vector<S> rtf_recurrence(const std::vector<S>&, const std::vector<S>&,                   \
-                                                const std::vector<S>&);                                         \
-  extern template class RtfStepper<S>;                                                                          \
-  extern template std::vector<S> dense_kernel(const SisoSystem<S>&, Index);                                     \
-  extern template std::vector<S> characteristic_polynomial(const Matrix<S>&);                                   \
-  extern template RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>&);                                      \
+#define SEQREF_RTF_EXTERN(S)                                                                                          \
+  extern template std::vector<S> rtf_kernel(const std::vector<S>&, const std::vector<S>&, Index);                     \
+  extern template SisoSystem<S> rtf_companion(const std::vector<S>&, const std::vector<S>&);                          \
+  extern template std::vector<S> rtf_recurrence(const std::vector<S>&, const std::vector<S>&, const std::vector<S>&); \
+  extern template class RtfStepper<S>;                                                                                \
+  extern template std::vector<S> dense_kernel(const SisoSystem<S>&, Index);                                           \
+  extern template std::vector<S> characteristic_polynomial(const Matrix<S>&);                                         \
+  extern template RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>&);                                            \
   extern template SisoSystem<S> truncation_corrected(const SisoSystem<S>&, Index);
 SEQREF_RTF_EXTERN(float)
 SEQREF_RTF_EXTERN(double)

@@ -59,8 +59,8 @@ std::vector<S> krylov_kernel(const Matrix<S>& A, const Matrix<S>& B, const Matri
 /// Step (recurrent) mode: x_k = Ā x_{k−1} + B̄ u_k (x_{−1} = 0), y_k = C x_k, for k = 0..len(u)−1. Shapes as
 /// krylov_kernel; u non-empty and finite. Equals causal_conv(krylov_kernel(..., L = len(u)), u).
 template <class S>
-std::vector<S> ssm_recurrence(const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C, S dt,
-                              const std::vector<S>& u, Discretization method = Discretization::bilinear);
+std::vector<S> ssm_recurrence(const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C, S dt, const std::vector<S>& u,
+                              Discretization method = Discretization::bilinear);
 
 // ---- (5) the Cauchy kernel ------------------------------------------------------------------------------------------
 
@@ -100,8 +100,8 @@ struct DplrKernelParams {
 /// caller's tests, not here), form C̃ = C (I − Ā^L) with the bilinear Ā (Ā^L by repeated squaring), and transform
 /// to the diagonal basis. Shapes as krylov_kernel, nplr of size N; dt finite > 0, L >= 1.
 template <class S>
-DplrKernelParams<S> dplr_kernel_params(const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C,
-                                       const Nplr<S>& nplr, S dt, Index L);
+DplrKernelParams<S> dplr_kernel_params(const Matrix<S>& A, const Matrix<S>& B, const Matrix<S>& C, const Nplr<S>& nplr,
+                                       S dt, Index L);
 
 /// Eq. (4)+(5): K̂(z) = 2/(1+z) · [k00 − k01 k10 / (1 + k11)] at each node (Woodbury per node), z ≠ −1.
 /// A node z = −1 throws std::invalid_argument (use the limit, eq. 6: s4_kernel_dplr does).
@@ -153,23 +153,23 @@ template <class S>
 void s4d_real_realization(const CVector<S>& Lambda, const CVector<S>& B, const CVector<S>& C, Matrix<S>& A_out,
                           Matrix<S>& B_out, Matrix<S>& C_out);
 
-#define SEQREF_S4_EXTERN(S)                                                                                       \
-  extern template std::vector<S> krylov_kernel(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&, S, Index,      \
+#define SEQREF_S4_EXTERN(S)                                                                                      \
+  extern template std::vector<S> krylov_kernel(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&, S, Index,   \
                                                Discretization);                                                  \
-  extern template std::vector<S> ssm_recurrence(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&, S,            \
+  extern template std::vector<S> ssm_recurrence(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&, S,         \
                                                 const std::vector<S>&, Discretization);                          \
-  extern template CVector<S> cauchy_kernel(const CVector<S>&, const CVector<S>&, const CVector<S>&);               \
-  extern template Nplr<S> legs_nplr(Index);                                                                       \
-  extern template CMatrix<S> nplr_dense(const Nplr<S>&);                                                          \
-  extern template DplrKernelParams<S> dplr_kernel_params(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&,     \
+  extern template CVector<S> cauchy_kernel(const CVector<S>&, const CVector<S>&, const CVector<S>&);             \
+  extern template Nplr<S> legs_nplr(Index);                                                                      \
+  extern template CMatrix<S> nplr_dense(const Nplr<S>&);                                                         \
+  extern template DplrKernelParams<S> dplr_kernel_params(const Matrix<S>&, const Matrix<S>&, const Matrix<S>&,   \
                                                          const Nplr<S>&, S, Index);                              \
-  extern template CVector<S> s4_generating_function(const DplrKernelParams<S>&, const CVector<S>&);               \
-  extern template std::vector<S> s4_kernel_dplr(const DplrKernelParams<S>&, Index);                               \
-  extern template CVector<S> s4_kernel_spectrum(const DplrKernelParams<S>&, Index);                               \
-  extern template CVector<S> s4d_eigenvalues(S4dInit, Index);                                                     \
-  extern template std::vector<S> vandermonde_kernel(const CVector<S>&, const CVector<S>&, Index);                 \
-  extern template std::vector<S> s4d_kernel(const CVector<S>&, const CVector<S>&, const CVector<S>&, S, Index);   \
-  extern template void s4d_real_realization(const CVector<S>&, const CVector<S>&, const CVector<S>&, Matrix<S>&,   \
+  extern template CVector<S> s4_generating_function(const DplrKernelParams<S>&, const CVector<S>&);              \
+  extern template std::vector<S> s4_kernel_dplr(const DplrKernelParams<S>&, Index);                              \
+  extern template CVector<S> s4_kernel_spectrum(const DplrKernelParams<S>&, Index);                              \
+  extern template CVector<S> s4d_eigenvalues(S4dInit, Index);                                                    \
+  extern template std::vector<S> vandermonde_kernel(const CVector<S>&, const CVector<S>&, Index);                \
+  extern template std::vector<S> s4d_kernel(const CVector<S>&, const CVector<S>&, const CVector<S>&, S, Index);  \
+  extern template void s4d_real_realization(const CVector<S>&, const CVector<S>&, const CVector<S>&, Matrix<S>&, \
                                             Matrix<S>&, Matrix<S>&);
 SEQREF_S4_EXTERN(float)
 SEQREF_S4_EXTERN(double)

@@ -81,7 +81,9 @@ struct SelectiveScan {
 
 namespace detail {
 template <class S>
-S abs_of(S x) { return x < S(0) ? S(-x) : x; }
+S abs_of(S x) {
+  return x < S(0) ? S(-x) : x;
+}
 /// Eq. (1)'s softplus (x itself when `softplus` is false): log1p(exp(x)) for x <= 20, x above.
 template <class S>
 S softplus_delta(S x, bool softplus) {
@@ -140,8 +142,8 @@ std::string selective_scan_shape(const SelectiveScan<S>& p) {
 /// Shapes and sizes only (no access to the data: the CUDA device entry point uses it on device pointers).
 /// y_size / h_size: the sizes of the outputs; has_y / has_h: whether they are wanted.
 template <class S>
-void check_selective_scan_shapes(std::string_view fn, const SelectiveScan<S>& p, std::size_t y_size,
-                                 std::size_t h_size, bool has_y, bool has_h) {
+void check_selective_scan_shapes(std::string_view fn, const SelectiveScan<S>& p, std::size_t y_size, std::size_t h_size,
+                                 bool has_y, bool has_h) {
   const std::string shape = selective_scan_shape(p);
   require(p.batch >= 1 && p.len >= 1 && p.channels >= 1 && p.dstate >= 1, fn,
           "batch, len, channels and dstate must be >= 1; got " + shape);
@@ -177,8 +179,8 @@ void check_selective_scan(std::string_view fn, const SelectiveScan<S>& p, std::t
     if (all_finite<S>(v)) return;  // the index is looked up only on failure
     for (std::size_t i = 0; i < v.size(); ++i)
       if (!static_cast<bool>(isfinite(v[i])))
-        invalid_argument(fn, std::string(name) + " has a non-finite entry at flat index " + std::to_string(i) +
-                                 " (" + shape + ")");
+        invalid_argument(
+            fn, std::string(name) + " has a non-finite entry at flat index " + std::to_string(i) + " (" + shape + ")");
   };
   finite(p.u, "u");
   finite(p.delta, "delta");
@@ -221,8 +223,8 @@ void check_selective_scan(std::string_view fn, const SelectiveScan<S>& p, std::t
       const S bound = dabs * (grow > S(1) ? grow : S(1)) * bmax * umax[ci];
       if (!static_cast<bool>(isfinite(grow)) || !static_cast<bool>(isfinite(bound)))
         invalid_argument(fn, "exp(delta*A) or the bound on (B-bar u) overflows for channel " + std::to_string(c) +
-                                 ", state " + std::to_string(n) + " (max delta*A = " +
-                                 std::to_string(static_cast<double>(e)) + "; " + shape + ")");
+                                 ", state " + std::to_string(n) +
+                                 " (max delta*A = " + std::to_string(static_cast<double>(e)) + "; " + shape + ")");
     }
   }
 }
@@ -260,11 +262,11 @@ S selective_scan_b_factor(BDiscretization discretization, S delta, S a);
 template <class S>
 S silu(S z);
 
-#define SEQREF_SELECTIVE_SCAN_EXTERN(S)                                                                        \
-  extern template void selective_scan(const SelectiveScan<S>&, std::span<S>, std::span<S>);                   \
-  extern template SelectiveScanResult<S> selective_scan(const SelectiveScan<S>&);                             \
-  extern template S selective_scan_delta(S, S, bool);                                                         \
-  extern template S selective_scan_b_factor(BDiscretization, S, S);                                           \
+#define SEQREF_SELECTIVE_SCAN_EXTERN(S)                                                     \
+  extern template void selective_scan(const SelectiveScan<S>&, std::span<S>, std::span<S>); \
+  extern template SelectiveScanResult<S> selective_scan(const SelectiveScan<S>&);           \
+  extern template S selective_scan_delta(S, S, bool);                                       \
+  extern template S selective_scan_b_factor(BDiscretization, S, S);                         \
   extern template S silu(S);
 SEQREF_SELECTIVE_SCAN_EXTERN(float)
 SEQREF_SELECTIVE_SCAN_EXTERN(double)

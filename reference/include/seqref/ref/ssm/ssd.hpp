@@ -43,9 +43,9 @@
 #include <cmath>
 #include <limits>
 #include <span>
-#include <type_traits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace seqref {
 
@@ -105,8 +105,7 @@ std::size_t first_non_finite(std::span<const S> v) {
 /// Shapes and buffer lengths only (no access to the data: the CUDA device entry point uses it on device memory).
 /// Y must have x_size() entries; h_final is optional (empty) or state_size().
 template <class S>
-void check_ssd_shapes(std::string_view fn, const SsdProblem<S>& p, std::span<const S> Y,
-                      std::span<const S> h_final) {
+void check_ssd_shapes(std::string_view fn, const SsdProblem<S>& p, std::span<const S> Y, std::span<const S> h_final) {
   const SsdShape& s = p.shape;
   const std::string shape = s.to_string();
   require(s.batch >= 1 && s.len >= 1 && s.heads >= 1 && s.headdim >= 1 && s.groups >= 1 && s.dstate >= 1, fn,
@@ -114,8 +113,8 @@ void check_ssd_shapes(std::string_view fn, const SsdProblem<S>& p, std::span<con
   require(s.heads % s.groups == 0, fn, "groups must divide heads; got " + shape);
   auto need = [&](std::size_t got, Index want, std::string_view name, std::string_view layout) {
     require(got == static_cast<std::size_t>(want), fn,
-            std::string(name) + " must hold " + std::to_string(want) + " entries (" + std::string(layout) +
-                ") for " + shape + "; got " + std::to_string(got));
+            std::string(name) + " must hold " + std::to_string(want) + " entries (" + std::string(layout) + ") for " +
+                shape + "; got " + std::to_string(got));
   };
   need(p.X.size(), s.x_size(), "X", "[batch, T, heads, P]");
   need(p.A.size(), s.a_size(), "A", "[batch, T, heads]");
@@ -135,8 +134,8 @@ void check_ssd(std::string_view fn, const SsdProblem<S>& p, std::span<const S> Y
   auto finite = [&](std::span<const S> v, std::string_view name) {
     const std::size_t i = first_non_finite(v);
     if (i < v.size())
-      invalid_argument(fn, std::string(name) + " has a non-finite entry at flat index " + std::to_string(i) +
-                               " (" + shape + ")");
+      invalid_argument(
+          fn, std::string(name) + " has a non-finite entry at flat index " + std::to_string(i) + " (" + shape + ")");
   };
   finite(p.X, "X");
   finite(p.A, "A");
@@ -174,11 +173,11 @@ void ssd_chunked(const SsdProblem<S>& problem, Index chunk, std::span<S> Y, std:
 template <class S>
 void ssd_recurrence(const SsdProblem<S>& problem, std::span<S> Y, std::span<S> h_final = {});
 
-#define SEQREF_SSD_EXTERN(S)                                                                             \
-  extern template Matrix<S> segsum_naive<S>(std::span<const S>);                                       \
-  extern template Matrix<S> segsum_stable<S>(std::span<const S>);                                      \
-  extern template void ssd_quadratic<S>(const SsdProblem<S>&, std::span<S>, std::span<S>);             \
-  extern template void ssd_chunked<S>(const SsdProblem<S>&, Index, std::span<S>, std::span<S>);        \
+#define SEQREF_SSD_EXTERN(S)                                                                    \
+  extern template Matrix<S> segsum_naive<S>(std::span<const S>);                                \
+  extern template Matrix<S> segsum_stable<S>(std::span<const S>);                               \
+  extern template void ssd_quadratic<S>(const SsdProblem<S>&, std::span<S>, std::span<S>);      \
+  extern template void ssd_chunked<S>(const SsdProblem<S>&, Index, std::span<S>, std::span<S>); \
   extern template void ssd_recurrence<S>(const SsdProblem<S>&, std::span<S>, std::span<S>);
 SEQREF_SSD_EXTERN(float)
 SEQREF_SSD_EXTERN(double)
