@@ -434,6 +434,28 @@ def worker(seed, start, stop):
         print(f"DONE {i}\t{outcome(seqref, name, mod, kwargs, call, expected)}", flush=True)
 
 
+def proc_stat(pid):
+    """(state, user + system CPU seconds) of a process from Linux /proc; ("?", 0) where unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return "?", 0.0
+
+
+def cpu_seconds(pid):
+    return proc_stat(pid)[1]
+
+
+def starved(pid, case_cpu, case_wall):
+    """True while a slow case is still computing on a loaded machine: runnable, with less than CASE_TIMEOUT_S of CPU
+    used on this case (and under 10x that in wall time). A case is a hang once it has burnt CASE_TIMEOUT_S of CPU, or
+    sleeps (a deadlock) past CASE_TIMEOUT_S: the verdict then does not depend on how loaded the machine is."""
+    state, cpu = proc_stat(pid)
+    return state == "R" and cpu - case_cpu < CASE_TIMEOUT_S and time.time() - case_wall < 10 * CASE_TIMEOUT_S
+
+
 def drive(seed, cases, verbose=False):
     import seqref
     names = [n for n, _, _ in public_callables(seqref)]
@@ -451,6 +473,8 @@ def drive(seed, cases, verbose=False):
             while b"\n" not in pending:
                 # a worker's start (imports) may take long on a loaded machine; a case has CASE_TIMEOUT_S
                 ready, _, _ = select.select([fd], [], [], CASE_TIMEOUT_S if current else STARTUP_TIMEOUT_S)
+                if not ready and current and starved(proc.pid, case_cpu, case_wall):
+                    continue  # a slow machine, not a hang: the case has not yet had CASE_TIMEOUT_S of CPU
                 if not ready:
                     break
                 chunk = os.read(fd, 1 << 16)
@@ -475,6 +499,7 @@ def drive(seed, cases, verbose=False):
             line = raw.decode(errors="replace")
             if line.startswith("CASE "):
                 current = line
+                case_cpu, case_wall = cpu_seconds(proc.pid), time.time()
                 covered.add(line.split("\t")[1])
             elif line.startswith("DONE "):
                 _, res = line.split("\t", 1)
