@@ -407,17 +407,23 @@ Returns {"tokens": list[int] (prompt + generated), "last_logits": float64 ndarra
          "seconds": float (wall time of the C++ call, steady_clock, GIL released)}.
 Raises ValueError on an empty prompt, ids outside [0, vocab), n_new < 0 or an unknown mode.)doc");
 
-  cpu.def("causal_attention", &cpu_causal_attention, py::arg("q"), py::arg("k"), py::arg("v"),
-          py::arg("scale") = py::none(), py::arg("block_q") = py::none(), py::arg("block_k") = py::none(),
-          R"doc(causal_attention(q, k, v, scale=None, block_q=None, block_k=None) -> ndarray
+  // The tile defaults in the docstring are those of seqref::cpu::AttentionTiling, the ones a call without
+  // block_q/block_k runs (python/tests/test_causal_attention.py checks that the stated tiles give the same bits).
+  const seqref::cpu::AttentionTiling default_tiling{};
+  const std::string cpu_doc =
+      R"doc(causal_attention(q, k, v, scale=None, block_q=None, block_k=None) -> ndarray
 
 Eq. (1) computed flash-style: query tiles of block_q rows against key tiles of block_k keys with the
 online-softmax update, scores never materialized beyond one tile; threads over (head, query tile).
 Results do not depend on the thread count; o_t is bit-identical whatever q, k, v hold after t.
 
 q, k: (heads, T, d); v: (heads, T, dv); float32 or float64 (one dtype). Returns (heads, T, dv).
-scale=None means 1/sqrt(d). block_q/block_k=None keep the defaults (64, 128).
-Raises ValueError on bad shapes/dtypes, NaN/Inf input, overflowing logits, or block sizes < 1.)doc");
+scale=None means 1/sqrt(d). block_q/block_k=None keep the defaults (block_q=)doc" +
+      std::to_string(default_tiling.block_q) + ", block_k=" + std::to_string(default_tiling.block_k) + R"doc().
+Raises ValueError on bad shapes/dtypes, NaN/Inf input, overflowing logits, or block sizes < 1.)doc";
+  cpu.def("causal_attention", &cpu_causal_attention, py::arg("q"), py::arg("k"), py::arg("v"),
+          py::arg("scale") = py::none(), py::arg("block_q") = py::none(), py::arg("block_k") = py::none(),
+          cpu_doc.c_str());  // pybind11 copies the docstring
 
   cuda.def("causal_attention", &cuda_causal_attention, py::arg("q"), py::arg("k"), py::arg("v"),
            py::arg("scale") = py::none(), py::arg("bf16") = false,

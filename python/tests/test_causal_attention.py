@@ -8,6 +8,7 @@ The module under test is found on PYTHONPATH. Every test is a plain function wit
 """
 
 import math
+import re
 import sys
 
 import numpy as np
@@ -175,6 +176,22 @@ def test_cpu_tilings_agree():
     for bq, bk in [(1, 1), (3, 5), (64, 7), (None, 1), (200, None), (67, 67)]:
         out = seqref.cpu.causal_attention(q, k, v, block_q=bq, block_k=bk)
         assert rel_err(out, expected) < 1e-12, (bq, bk)
+
+
+def test_cpu_docstring_states_the_default_tiles():
+    # The docstring's "defaults (block_q=Q, block_k=K)" must be the tiles a call without block_q/block_k runs:
+    # stated explicitly they give the same bits (f32, T past two key tiles of any stated size), while other tiles
+    # round differently (the online-softmax rescaling points move), so a docstring naming other tiles fails here.
+    m = re.search(r"defaults \(block_q=(\d+), block_k=(\d+)\)", seqref.cpu.causal_attention.__doc__)
+    assert m, seqref.cpu.causal_attention.__doc__
+    bq, bk = int(m.group(1)), int(m.group(2))
+    q, k, v = random_qkv(2, 3 * max(bq, bk) + 5, 16, 16, dtype=np.float32, seed=11)
+    default = seqref.cpu.causal_attention(q, k, v)
+    assert np.array_equal(default, seqref.cpu.causal_attention(q, k, v, block_q=bq, block_k=bk)), (bq, bk)
+    for other in [(bq, bk // 2), (bq, 2 * bk), (64, 128)]:
+        if other != (bq, bk):  # the test can tell tilings apart at this size
+            assert not np.array_equal(default, seqref.cpu.causal_attention(q, k, v, block_q=other[0],
+                                                                           block_k=other[1])), other
 
 
 def test_rnn_reverse_order_equals_standard():

@@ -1,5 +1,6 @@
 // `seqref report`: run every registered check at its default size, print one table, write report.md and
-// report.json, exit non-zero if any check fails. `seqref report --method attention/causal_attention` runs one method.
+// report.json, exit non-zero if any check fails. `seqref report --method attention/causal_attention` runs one method;
+// --method may be repeated (the union of the named methods, in registration order).
 
 #include "seqref/opt/backend.hpp"
 #include "verify/support/registry.hpp"
@@ -27,18 +28,21 @@ using seqref::verify::CheckOutcome;
 namespace {
 
 struct Options {
-  std::string method;
+  std::vector<std::string> methods;  ///< empty: every method
   fs::path out = ".";
   fs::path results = fs::path(SEQREF_SOURCE_DIR) / "verify" / "results";
   bool list = false;
 };
 
 void usage(std::ostream& os) {
-  os << "usage: seqref report [--method <family/method>] [--out DIR] [--results DIR] [--list]\n"
+  os << "usage: seqref report [--method <family/method>]... [--out DIR] [--results DIR] [--list]\n"
         "  Runs every registered check (identities, equivalences, exact properties) at default sizes, prints a\n"
-        "  table, writes DIR/report.md and DIR/report.json (DIR defaults to the current directory) and exits 1 if\n"
-        "  any check fails. --results: where tools/gpu-verify results live (default: the source tree's\n"
-        "  verify/results). --list: print the registered checks and exit.\n"
+        "  table, writes DIR/report.md and DIR/report.json (DIR defaults to the current directory; it is created\n"
+        "  if missing and must not be a file) and exits 1 if any check fails, 2 on a usage error or when the\n"
+        "  report cannot be written. --method may be given several times: the checks of every named method run.\n"
+        "  report.json gives each check a \"status\": \"pass\", \"fail\" or \"skipped\" (with \"skipped\": why).\n"
+        "  --results: where tools/gpu-verify results live (default: the source tree's verify/results).\n"
+        "  --list: print the registered checks and exit.\n"
         "       seqref version\n";
 }
 
@@ -123,6 +127,9 @@ std::optional<GpuVerification> find_gpu_verification(const fs::path& dir, const 
   return best;
 }
 
+// A check's verdict: "skipped" (not run; CheckOutcome::skipped says why), else "pass" or "fail".
+std::string status_of(const CheckOutcome& o) { return !o.skipped.empty() ? "skipped" : o.pass ? "pass" : "fail"; }
+
 struct Row {
   const Check* check;
   CheckOutcome outcome;
@@ -131,19 +138,41 @@ struct Row {
 
 int run_report(const Options& opt) {
   const auto& all = seqref::verify::registered_checks();
+  std::set<std::string> registered;
+  for (const auto& c : all) registered.insert(c.method);
+  for (const auto& m : opt.methods) {
+    if (registered.count(m)) continue;
+    std::cerr << "seqref report: no registered checks for method '" << m << "'. Registered methods:\n";
+    for (const auto& r : registered) std::cerr << "  " << r << "\n";
+    return 2;
+  }
+  const std::set<std::string> wanted(opt.methods.begin(), opt.methods.end());
   std::vector<const Check*> selected;
   for (const auto& c : all)
-    if (opt.method.empty() || c.method == opt.method) selected.push_back(&c);
+    if (wanted.empty() || wanted.count(c.method)) selected.push_back(&c);
   if (selected.empty()) {
-    std::cerr << "seqref report: no registered checks for method '" << opt.method << "'. Registered methods:\n";
-    std::set<std::string> methods;
-    for (const auto& c : all) methods.insert(c.method);
-    for (const auto& m : methods) std::cerr << "  " << m << "\n";
+    std::cerr << "seqref report: no registered checks\n";
     return 2;
   }
   if (opt.list) {
     for (const auto* c : selected) std::cout << c->method << " | " << c->backend << " | " << c->name << "\n";
     return 0;
+  }
+  // The output directory is checked before any check runs: a report that cannot be written is a usage error, not
+  // something to discover after minutes of checks (or never: an unchecked ofstream fails silently).
+  {
+    std::error_code ec;
+    if (fs::exists(opt.out, ec) && !fs::is_directory(opt.out, ec)) {
+      std::cerr << "seqref report: --out " << opt.out.string()
+                << " exists and is not a directory (it names the directory to write report.md and report.json to)\n";
+      return 2;
+    }
+    fs::create_directories(opt.out, ec);
+    if (ec || !fs::is_directory(opt.out)) {
+      std::cerr << "seqref report: cannot create the output directory " << opt.out.string() << ": "
+                << (ec ? ec.message() : "not a directory") << "\n";
+      return 2;
+    }
   }
 
   const bool cuda_built = seqref::cuda::built(), cuda_available = seqref::cuda::available();
@@ -251,7 +280,7 @@ int run_report(const Options& opt) {
     const auto& o = r.outcome;
     js << "    {\"method\": \"" << json_escape(r.check->method) << "\", \"check\": \"" << json_escape(r.check->name)
        << "\", \"backend\": \"" << r.check->backend << "\", \"error_u\": " << json_number(o.error_u)
-       << ", \"bound_u\": " << json_number(o.bound_u) << ", \"pass\": " << (o.pass ? "true" : "false")
+       << ", \"bound_u\": " << json_number(o.bound_u) << ", \"status\": \"" << status_of(o) << "\""
        << ", \"skipped\": " << (o.skipped.empty() ? "null" : "\"" + json_escape(o.skipped) + "\"")
        << ", \"speedup_vs_reference\": " << json_number(o.speedup) << ", \"cuda\": \""
        << json_escape(cuda_status[r.check->method]) << "\", \"seconds\": " << json_number(r.seconds)
@@ -259,10 +288,16 @@ int run_report(const Options& opt) {
   }
   js << "  ]\n}\n";
 
-  std::error_code ec;
-  fs::create_directories(opt.out, ec);
-  std::ofstream(opt.out / "report.md") << md.str();
-  std::ofstream(opt.out / "report.json") << js.str();
+  for (const auto& [name, text] : {std::pair{"report.md", md.str()}, std::pair{"report.json", js.str()}}) {
+    const fs::path path = opt.out / name;
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    file << text;
+    file.close();
+    if (!file) {
+      std::cerr << "seqref report: could not write " << path.string() << "\n";
+      return 2;
+    }
+  }
   std::cout << "wrote " << (opt.out / "report.md").string() << " and " << (opt.out / "report.json").string() << "\n";
   return failed == 0 ? 0 : 1;
 }
@@ -294,7 +329,7 @@ int main(int argc, char** argv) {
       return args[++i];
     };
     if (args[i] == "--method")
-      opt.method = value("--method");
+      opt.methods.push_back(value("--method"));  // repeated: the union
     else if (args[i] == "--out")
       opt.out = value("--out");
     else if (args[i] == "--results")

@@ -40,6 +40,9 @@ SEQREF_REGISTER_CHECK(method, "cached = full recompute = O(1)-space tokens (3 la
   return o;
 });
 
+SEQREF_REGISTER_CHECK(method, "O(1)-space work = the derived recursion (exponent N+1 derived, not the post's)", "ref",
+                      [] { return outcome_of(generation_work_matches_derived_counts(3, 2, 12, 8)); });
+
 SEQREF_REGISTER_CHECK(method, "flash forward f32 vs f64 oracle (T=1000, d=64, 4 heads)", "cpu", [] {
   const Shape s{4, 1000, 64, 64};
   auto o = outcome_of(cpu_vs_oracle<float>(s, Values::normal, 8));

@@ -81,4 +81,15 @@ struct GenerationAgreement {
 };
 GenerationAgreement generation_paths_agree(Index layers, Index prompt_len, Index n_new, std::uint64_t seed);
 
+/// Logits (q·k terms, per layer, heads counted once) the O(1)-space path computes, by the recursion derived from
+/// eq. (2): evaluating h_ℓ(t) from scratch computes E_ℓ(t) = Σ_{j≤t} E_{ℓ−1}(j) + (t+1) logits (E_0 = 0: embeddings
+/// are looked up), so E_N(t) ~ t^N/N! per token and Θ(L^{N+1}) for L tokens. Derived, not the post's: the post says
+/// only that the time is "远超平方级" (far above quadratic). Summed over the positions whose logits are sampled.
+std::int64_t derived_constant_memory_terms(Index layers, Index prompt_len, Index n_new);
+/// The same count for the KV-cached path: Σ_t layers·(t+1).
+std::int64_t derived_cached_terms(Index layers, Index prompt_len, Index n_new);
+
+/// ref::generate's attention_terms of the O(1)-space and cached paths equal the derived counts, exactly.
+Exact generation_work_matches_derived_counts(Index layers, Index prompt_len, Index n_new, std::uint64_t seed);
+
 }  // namespace seqref::verify::attention
