@@ -67,7 +67,7 @@ SEQREF_REGISTER_CHECK(method, "Full-history Fourier (10137): truncated coefficie
   }
   o.pass = o.pass && rows.back().low_error < 0.25 * rows.front().low_error;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "max error of |n| <= 2 at M = 2, 4, 8, 16, 32: %.1e %.1e %.1e %.1e %.1e; c_0 exact",
+  std::snprintf(buf, sizeof buf, "max error of abs(n) <= 2 at M = 2, 4, 8, 16, 32: %.1e %.1e %.1e %.1e %.1e; c_0 exact",
                 rows[0].low_error, rows[1].low_error, rows[2].low_error, rows[3].low_error, rows[4].low_error);
   o.detail = buf;
   return o;
