@@ -14,6 +14,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -131,7 +132,11 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       "legs_online",
       [](const py::object& u, Index N, const std::string& convention, const std::string& scheme,
          const std::string& weight, double dt, bool dense) {
-        const auto uv = vector1d<double>(u, "seqref.ref.legs_online", "u");
+        constexpr const char* fn = "seqref.ref.legs_online";
+        const auto uv = vector1d<double>(u, fn, "u");
+        // dt is validated on both paths: the O(N) path does not use it (timescale invariance), but a NaN or
+        // non-positive step is an error whichever path runs
+        seqref::require(std::isfinite(dt) && dt > 0, fn, "dt must be finite and > 0; got " + std::to_string(dt));
         Matrix<double> X;
         {
           py::gil_scoped_release nogil;
@@ -168,6 +173,12 @@ void bind_hippo(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   cuda.def(
       "hippo_legs_online",
       [](const py::object& u, Index N, double b_scale, bool log_weight) {
+        constexpr const char* fn = "seqref.cuda.hippo_legs_online";
+        // the CUDA kernel is float32 only: say so before any conversion, device check or launch
+        const py::array a = seqref::python::as_array(u, fn, "u");
+        if (!a.dtype().is(py::dtype::of<float>()))
+          seqref::python::value_error(fn, "u must be float32 (the CUDA backend takes float32); got dtype " +
+                                              seqref::python::dtype_of(a) + ", shape " + seqref::python::shape_of(a));
         return cpu_legs<float>(u, N, b_scale, log_weight, true);
       },
       py::arg("u"), py::arg("N"), py::arg("b_scale") = 1.0, py::arg("log_weight") = false,

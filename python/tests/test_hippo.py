@@ -75,6 +75,40 @@ def test_bad_input_raises_value_error():
         raise AssertionError("bad input accepted")
 
 
+def test_legs_online_rejects_bad_dt_on_every_path():
+    # the O(N) path (dense=False) does not use dt (timescale invariance), but a NaN or negative step is still refused
+    from script_runner import expect_error
+
+    u = np.ones(5)
+    for dense in (False, True):
+        for dt in (float("nan"), -1.0, 0.0, float("inf")):
+            expect_error(ValueError, seqref.ref.legs_online, u, 4, dt=dt, dense=dense, must_mention=("dt",))
+
+
+def test_cuda_legs_online_names_the_dtype_it_needs():
+    # float64 is refused before any device check or launch, with or without a GPU, saying float32 is needed
+    from script_runner import expect_error
+
+    u = np.zeros((2, 8))  # float64
+    expect_error(ValueError, seqref.cuda.hippo_legs_online, u, 4,
+                 must_mention=("seqref.cuda.hippo_legs_online", "float32", "float64"))
+
+
+def test_lti_online_rejects_non_finite_system():
+    from script_runner import expect_error
+
+    Ab, Bb = np.eye(3) * 0.5, np.ones((3, 1))
+    u = np.ones(4)
+    assert np.all(np.isfinite(seqref.ref.lti_online(Ab, Bb, u)))
+    for name in ("Abar", "Bbar"):
+        A, B = Ab.copy(), Bb.copy()
+        (A if name == "Abar" else B)[1, 0] = np.nan
+        expect_error(ValueError, seqref.ref.lti_online, A, B, u, must_mention=(name, "non-finite"))
+    A = Ab.copy()
+    A[0, 2] = np.inf
+    expect_error(ValueError, seqref.ref.lti_online, A, Bb, u, must_mention=("Abar", "(0, 2)"))
+
+
 if __name__ == "__main__":
     from script_runner import run
 

@@ -210,6 +210,17 @@ void require_finite_span(std::span<const S> x, std::string_view fn, std::string_
                                std::to_string(x.size()) + ")");
 }
 
+template <class S>
+void require_finite_matrix(const Matrix<S>& m, std::string_view fn, std::string_view name) {
+  using std::isfinite;
+  for (Index i = 0; i < m.rows(); ++i)
+    for (Index j = 0; j < m.cols(); ++j)
+      if (!isfinite(m(i, j)))
+        invalid_argument(fn, std::string(name) + " has a non-finite value at (" + std::to_string(i) + ", " +
+                                 std::to_string(j) + ") (shape " + std::to_string(m.rows()) + " x " +
+                                 std::to_string(m.cols()) + ")");
+}
+
 }  // namespace
 
 template <class S>
@@ -511,6 +522,8 @@ Matrix<S> lti_online(const Matrix<S>& Abar, const Matrix<S>& Bbar, std::span<con
               std::to_string(Abar.cols()) + ", Bbar " + std::to_string(Bbar.rows()) + " x " +
               std::to_string(Bbar.cols()));
   require(!u.empty(), fn, "u must hold L >= 1 samples; got 0");
+  require_finite_matrix(Abar, fn, "Abar");  // non-finite inputs are refused, never propagated into the states
+  require_finite_matrix(Bbar, fn, "Bbar");
   require_finite_span(u, fn, "u");
   const Index L = static_cast<Index>(u.size());
   Matrix<S> X(L, N);

@@ -142,6 +142,72 @@ std::vector<ExperimentRow> reconstruction_experiment(HippoMeasure measure, const
   return rows;
 }
 
+// ---- the LegT figures -------------------------------------------------------------------------------------------------
+
+std::string describe(const LegtSetting& s) {
+  std::ostringstream os;
+  os << "window " << s.window << ", read at t = " << s.horizon << ", ";
+  switch (s.solver) {
+    case LegtSolver::bilinear: os << "bilinear, " << s.steps << " steps"; break;
+    case LegtSolver::zoh: os << "ZOH, " << s.steps << " steps"; break;
+    case LegtSolver::exact: os << "exact ODE"; break;
+  }
+  os << (s.start == LegtStart::empty ? ", empty start" : ", smooth start") << ", " << ref::to_string(s.convention)
+     << " convention";
+  return os.str();
+}
+
+std::vector<ReconstructionError> legt_window_errors(const LegtSetting& s, const std::vector<Index>& Ns) {
+  std::vector<ReconstructionError> out;
+  const double dt = s.horizon / static_cast<double>(s.steps);
+  std::vector<double> u(static_cast<std::size_t>(s.steps));
+  for (Index k = 0; k < s.steps; ++k) u[static_cast<std::size_t>(k)] = post_signal((k + 0.5) * dt);  // midpoints
+  for (Index N : Ns) {
+    const auto sys = ref::hippo_transition<double>(HippoMeasure::legt, N, s.convention, s.window);
+    std::vector<double> x0(static_cast<std::size_t>(N), 0.0);
+    if (s.start == LegtStart::smooth) x0 = project(HippoMeasure::legt, s.convention, N, post_signal, -s.window, 0.0);
+    std::vector<double> x;
+    if (s.solver == LegtSolver::exact) {
+      x = ode_lti(sys, post_signal, x0, 0.0, s.horizon);
+    } else {
+      const auto d = ref::discretize<double>(
+          sys.A, sys.B, dt, s.solver == LegtSolver::zoh ? ref::Discretization::zoh : ref::Discretization::bilinear);
+      const Matrix<double> X = ref::lti_online<double>(d.A, d.B, u);  // from x = 0
+      Eigen::VectorXd free = Eigen::Map<const Eigen::VectorXd>(x0.data(), N);
+      for (Index k = 0; k < s.steps; ++k) free = d.A * free;  // + Ā^L x(0): the initial state's own evolution
+      x.resize(static_cast<std::size_t>(N));
+      for (Index n = 0; n < N; ++n) x[static_cast<std::size_t>(n)] = X(s.steps - 1, n) + free(n);
+    }
+    out.push_back(
+        reconstruction_error(HippoMeasure::legt, s.convention, x, post_signal, s.horizon - s.window, s.horizon));
+  }
+  return out;
+}
+
+bool agrees_to_two_digits(double ours, double figure) {
+  const double unit = std::pow(10.0, std::floor(std::log10(std::abs(figure))) - 1);  // 3.1e−2 → 1e−3
+  return std::abs(ours - figure) <= unit * (1 + 1e-9);
+}
+
+// ---- full-history Fourier ---------------------------------------------------------------------------------------------
+
+std::vector<FourierTruncationRow> fourier_truncation(const std::vector<Index>& Ms, double T) {
+  std::vector<FourierTruncationRow> rows;
+  for (Index M : Ms) {
+    const Index N = 2 * M + 1;
+    const auto sys = ref::hippo_transition<double>(HippoMeasure::fourier, N, HippoConvention::post);
+    const std::vector<double> x = ode_legs(sys, post_signal, T);
+    const std::vector<double> c = project(HippoMeasure::fourier, HippoConvention::post, N, post_signal, 0.0, T);
+    FourierTruncationRow r;
+    r.M = M;
+    for (Index j = 0; j < std::min<Index>(N, 5); ++j)
+      r.low_error = std::max(r.low_error, std::abs(x[static_cast<std::size_t>(j)] - c[static_cast<std::size_t>(j)]));
+    r.c0_error = std::abs(x[0] - c[0]);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
 // ---- tier 2 -----------------------------------------------------------------------------------------------------------
 
 Measured transition_vs_oracle(Index N) {

@@ -62,6 +62,57 @@ struct ExperimentRow {
 std::vector<ExperimentRow> reconstruction_experiment(ref::HippoMeasure measure, const std::vector<Index>& Ns,
                                                      Index steps);
 
+// ---- the LegT figures 3.1e−2, 1.9e−4, 1.4e−5, 8.3e−7 (a reconstruction's, not the post's) -------------------------
+
+/// The LegT figures at N = 4, 8, 16, 32 for the post's signal. They are not in posts 10114/10137 (which contain no
+/// experiment): an earlier catalogue attributed them to the post. They reproduce in the setting `LegtSetting{}`.
+inline constexpr double kLegtFigures[4] = {3.1e-2, 1.9e-4, 1.4e-5, 8.3e-7};
+inline const std::vector<Index> kLegtFigureNs = {4, 8, 16, 32};
+
+/// How the LegT memory is advanced from t = 0 to the horizon.
+enum class LegtSolver {
+  bilinear,  ///< ref::discretize bilinear, input held at the step midpoints, ref::lti_online
+  zoh,       ///< ref::discretize ZOH (exact for the held input), same samples
+  exact,     ///< the continuous ODE with the smooth input, Boost.Odeint (the step-size limit of both)
+};
+/// What the memory holds at t = 0.
+enum class LegtStart {
+  empty,   ///< x(0) = 0, i.e. u = 0 before t = 0: the input jumps from 0 to u(0) = ½ at t = 0
+  smooth,  ///< x(0) = the projection of the signal's own formula on [−θ, 0] (no jump)
+};
+/// One point of the setting space. The defaults are the setting found to reproduce kLegtFigures: window θ = 0.5,
+/// memory read at t = 1 (two windows after an empty start), 4000 bilinear steps with midpoint samples, the post's
+/// convention, error = RMS over the last window [t − θ, t].
+struct LegtSetting {
+  double window = 0.5;
+  double horizon = 1.0;
+  Index steps = 4000;  ///< on [0, horizon] (ignored by LegtSolver::exact)
+  LegtSolver solver = LegtSolver::bilinear;
+  LegtStart start = LegtStart::empty;
+  ref::HippoConvention convention = ref::HippoConvention::post;
+};
+std::string describe(const LegtSetting& setting);
+
+/// Reconstruction error of the LegT memory over its last window [horizon − θ, horizon] (RMS by quadrature, max on
+/// 2001 points), for each N.
+std::vector<ReconstructionError> legt_window_errors(const LegtSetting& setting, const std::vector<Index>& Ns);
+
+/// Two-digit agreement with a printed figure: |ours − figure| at most one unit of the figure's second significant
+/// digit (3.1e−2: ±0.1e−2).
+bool agrees_to_two_digits(double ours, double figure);
+
+// ---- the full-history Fourier system (10137, 傅立叶基): truncation ----------------------------------------------------
+
+struct FourierTruncationRow {
+  Index M = 0;           ///< truncation |n|, |k| ≤ M (N = 2M + 1 real states)
+  double low_error = 0;  ///< max |x_j − x*_j| over the states of |n| ≤ 2 (j < 5)
+  double c0_error = 0;   ///< |x_0 − c_0|
+};
+/// The memory of the post's truncated full-history Fourier system (hippo_transition(fourier, 2M + 1, post)) for the
+/// post's signal on [0, T], integrated exactly (ode_legs: Odeint in log time from t0 = 1e−10), against the true
+/// coefficients of u(sT), s ∈ [0, 1] (quadrature projection), for each M ≥ 2.
+std::vector<FourierTruncationRow> fourier_truncation(const std::vector<Index>& Ms, double T = 1.0);
+
 // ---- tier 2: reference vs Oracle, and structure ---------------------------------------------------------------------
 
 /// The double transition of every defined (measure, convention) pair vs the Oracle one, worst case.

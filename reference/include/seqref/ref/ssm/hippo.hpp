@@ -179,7 +179,7 @@ S legs_b_scale(HippoConvention convention);
 
 /// x_k for a time-invariant system discretized by seqref::ref::discretize (Ā, B̄ from discretize.hpp) with zero
 /// initial state and input held at u_k on [kε, (k+1)ε): x_{k+1} = Ā x_k + B̄ u_k. Returns x_1..x_L (L x N).
-/// Throws std::invalid_argument for bad shapes or non-finite u.
+/// Throws std::invalid_argument for bad shapes or a non-finite value in Ā, B̄ or u (naming the argument).
 template <class S>
 Matrix<S> lti_online(const Matrix<S>& Abar, const Matrix<S>& Bbar, std::span<const S> u);
 
