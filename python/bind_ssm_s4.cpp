@@ -14,8 +14,11 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cmath>
 #include <complex>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 namespace py = pybind11;
@@ -39,13 +42,20 @@ void legs_with_c(const std::vector<double>& c, Matrix<double>& A, Matrix<double>
   for (Index n = 0; n < N; ++n) C(0, n) = c[static_cast<std::size_t>(n)];
 }
 
-double rel(const std::vector<double>& x, const std::vector<Oracle>& r) {
+/// ‖x − r‖₂ / ‖r‖₂. The relative error of a zero kernel is undefined: a zero reference kernel (C = 0, or C orthogonal
+/// to the first L Krylov vectors) is refused with std::invalid_argument rather than answered with 0/0 = NaN.
+double rel(const std::vector<double>& x, const std::vector<Oracle>& r, const char* fn, const char* what) {
   Oracle num = 0, den = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const Oracle d = Oracle(x[i]) - r[i];
     num += d * d, den += r[i] * r[i];
   }
-  return static_cast<double>(sqrt(num / den));
+  if (den == 0)
+    throw std::invalid_argument(std::string(fn) + ": C gives an identically zero kernel of length " +
+                                std::to_string(r.size()) + "; the relative error is undefined");
+  const double e = static_cast<double>(sqrt(num / den));
+  if (!std::isfinite(e)) throw std::runtime_error(std::string(fn) + ": the " + what + " kernel is not finite");
+  return e;
 }
 
 void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
@@ -73,7 +83,11 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   ref.def(
       "s4_kernel_errors",
       [](const py::object& c_in, Index L, double dt) {
-        const auto c = vector1d<double>(c_in, "seqref.ref.s4_kernel_errors", "C");
+        constexpr const char* fn = "seqref.ref.s4_kernel_errors";
+        const auto c = vector1d<double>(c_in, fn, "C");
+        if (std::all_of(c.begin(), c.end(), [](double x) { return x == 0.0; }))
+          throw std::invalid_argument(std::string(fn) + ": C must not be all zeros (got " + std::to_string(c.size()) +
+                                      " zeros): the kernel is zero and its relative error undefined");
         const auto decomposition = legs_nplr<double>(static_cast<Index>(c.size()));  // budgeted before A is built
         Matrix<double> A, B, C;
         legs_with_c(c, A, B, C);
@@ -82,14 +96,15 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
           py::gil_scoped_release nogil;
           const auto oracle =
               krylov_kernel<Oracle>(A.cast<Oracle>(), B.cast<Oracle>(), C.cast<Oracle>(), Oracle(dt), L);
-          naive = rel(eigendecomposition_kernel<double>(A, B, C, dt, L), oracle);
-          nplr = rel(s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, decomposition, dt, L), L), oracle);
+          naive = rel(eigendecomposition_kernel<double>(A, B, C, dt, L), oracle, fn, "naive eigendecomposition");
+          nplr = rel(s4_kernel_dplr(dplr_kernel_params<double>(A, B, C, decomposition, dt, L), L), oracle, fn, "NPLR");
         }
         return py::make_tuple(naive, nplr);
       },
       py::arg("C"), py::arg("L"), py::arg("dt"),
-      "Relative errors (naive eigendecomposition kernel, NPLR/DPLR kernel), both float64, against the 50-digit "
-      "Krylov kernel of the same LegS system.");
+      "Relative errors ||K - K_oracle|| / ||K_oracle|| (naive eigendecomposition kernel, NPLR/DPLR kernel), both "
+      "float64, against the 50-digit Krylov kernel of the same LegS system. A zero kernel (C = 0) has no relative "
+      "error: ValueError.");
   ref.def(
       "cauchy_kernel",
       [](const py::object& w, const py::object& lambda, const py::object& z) {
@@ -113,7 +128,8 @@ void bind_s4(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         return to_numpy(s4d_kernel<double>(lambda, CVector<double>(C.size(), Cd(1, 0)), C, dt, L));
       },
       py::arg("init"), py::arg("C"), py::arg("dt"), py::arg("L"),
-      "S4D kernel (ZOH, B = 1, modes of the named initialisation, N = len(C)): K_j = 2 Re Σ_n C_n B̄_n Ā_n^j.");
+      "S4D kernel (ZOH, B = 1, modes of the named initialisation, N = len(C) complex modes, i.e. the paper's state "
+      "size 2N): K_j = 2 Re Σ_n C_n B̄_n Ā_n^j.");
   cpu.def(
       "cauchy_kernel",
       [](const py::object& w_in, const py::object& l_in, const py::object& z_in) {

@@ -38,9 +38,27 @@ def main():
     got = seqref.ref.s4d_kernel("lin", C, dt, L)
     assert np.linalg.norm(got - expect) <= 1e-12 * np.linalg.norm(expect)
 
+    # a nonzero C next to zeros is a defined, finite error
+    tiny = np.zeros(8)
+    tiny[7] = 1e-300
+    e_naive, e_nplr = seqref.ref.s4_kernel_errors(tiny, 32, 0.05)
+    assert np.isfinite(e_naive) and np.isfinite(e_nplr) and e_nplr < 1e-12, (e_naive, e_nplr)
+
+    # S4D-Inv: len(C) modes = the S4D paper's state size 2 len(C); its top frequency (2N/pi)(2N - 1) is resolved
+    N, dt, L = 4, 0.01, 64
+    C = np.ones(N, dtype=complex)
+    lam = -0.5 + 1j * (2 * N / np.pi) * (2 * N / (2 * np.arange(N) + 1) - 1)
+    zbar = np.exp(dt * lam)
+    expect = 2 * np.real((C * (zbar - 1) / lam)[None, :] * zbar[None, :] ** np.arange(L)[:, None]).sum(axis=1)
+    got = seqref.ref.s4d_kernel("inv", C, dt, L)
+    assert np.linalg.norm(got - expect) <= 1e-12 * np.linalg.norm(expect)
+
     for bad in [lambda: seqref.ref.s4_legs_kernels(np.ones(4), 0, 0.1),
                 lambda: seqref.ref.s4_legs_kernels(np.ones(4), 8, float("nan")),
                 lambda: seqref.ref.cauchy_kernel(np.ones(2), np.ones(3), np.ones(1)),
+                # a zero kernel has no relative error: refused, never (nan, nan)
+                lambda: seqref.ref.s4_kernel_errors(np.zeros(4), 16, 0.05),
+                lambda: seqref.ref.s4_kernel_errors(np.zeros(1), 1, 0.05),
                 lambda: seqref.cpu.cauchy_kernel(np.ones((2, 3)), np.ones((2, 4)), np.ones(1))]:
         try:
             bad()

@@ -485,7 +485,8 @@ CVector<S> s4d_eigenvalues(S4dInit init, Index N) {
     Complex<S> l;
     switch (init) {
       case S4dInit::lin: l = Complex<S>(-S(1) / S(2), pi * S(n)); break;
-      case S4dInit::inv: l = Complex<S>(-S(1) / S(2), (S(N) / pi) * (S(N) / S(2 * n + 1) - S(1))); break;
+      // the authors' N is the real state size, 2N in seqref's count of modes (each mode has its conjugate)
+      case S4dInit::inv: l = Complex<S>(-S(1) / S(2), (S(2 * N) / pi) * (S(2 * N) / S(2 * n + 1) - S(1))); break;
       case S4dInit::real: l = Complex<S>(-S(n + 1), S(0)); break;
     }
     lambda[static_cast<std::size_t>(n)] = l;

@@ -36,10 +36,29 @@ TEST(S4Cpu, CauchyAroundTileAndTaskBlock) {
 
 RC_GTEST_PROP(S4Cpu, CauchyFloatMatchesOracle, ()) {
   const auto m = cpu_cauchy_vs_oracle<float>(
-      *rc::gen::inRange<Index>(1, 5), *rc::gen::element<Index>(1, 2, 3, 16, 31, 64, 65),
+      *rc::gen::inRange<Index>(1, 5), *rc::gen::element<Index>(1, 2, 3, 16, 31, 32, 33, 64, 65, 97),
       *rc::gen::element<Index>(1, 2, 15, 63, 64, 65, 200, 1025), *rc::gen::arbitrary<std::uint64_t>());
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u vs ref " << m.verdict.ref_err_u << "u\n";
   RC_ASSERT(m.verdict.pass);
+}
+
+TEST(S4Cpu, CauchyWithinTwiceAStraightforwardF32Implementation) {
+  // The FlashAttention rule against the peers' way of writing the kernel (terms in f32, pairwise reduction): poles
+  // around the 32-pole partial-sum block and past two blocks, and N = 2048 where one running sum falls behind.
+  constexpr Index pb = cpu::blocking::s4::pole_block;
+  for (Index N : {pb - 1, pb, pb + 1, 2 * pb + 1, Index(2048)})
+    for (bool random : {true, false}) {
+      const auto m = cpu_cauchy_vs_peer(4, N, 512, 7000 + N, random);
+      expect_pass(m.judged);
+    }
+  // The test can fail: a single running sum over the poles (the f32 reference, and this kernel before the pole
+  // blocks) is more than 2x the straightforward implementation's error at N = 2048 on inputs without a rounding
+  // floor.
+  const auto big = cpu_cauchy_vs_peer(4, 2048, 512, 9048, true);
+  std::cout << "[ measured ] N=2048 random: cpu " << big.err_cpu_u << "u, pairwise f32 " << big.err_peer_u
+            << "u, running-sum f32 reference " << big.err_ref_u << "u\n";
+  EXPECT_GT(big.err_ref_u, 2 * big.err_peer_u);
+  EXPECT_LE(big.err_cpu_u, 2 * big.err_peer_u);
 }
 
 TEST(S4Cpu, VandermondeAroundTileAndLong) {

@@ -190,6 +190,83 @@ std::vector<EigenPoint> eigendecomposition_curve(const std::vector<Index>& Ns, I
   return out;
 }
 
+namespace {
+/// k! at 50 digits (k <= a few thousand).
+Oracle factorial_oracle(Index k) {
+  Oracle f = 1;
+  for (Index i = 2; i <= k; ++i) f *= Oracle(i);
+  return f;
+}
+}  // namespace
+
+LegsEigenvectorCheck legs_eigenvector_check(Index d) {
+  using std::abs;
+  using std::sqrt;
+  const auto legs = ref::hippo_transition<Oracle>(ref::HippoMeasure::legs, d, ref::HippoConvention::paper);
+  const Matrix<Oracle>& A = legs.A;
+  LegsEigenvectorCheck out{0, 0, 0, std::numeric_limits<double>::infinity(), 0};
+  for (Index lambda = 1; lambda <= d; ++lambda) {
+    // (A + λI) v = 0 by forward substitution: the diagonal A_nn + λ = λ − n − 1 vanishes only at n = λ − 1
+    std::vector<Oracle> v(static_cast<std::size_t>(d), Oracle(0));
+    v[static_cast<std::size_t>(lambda - 1)] = 1;
+    for (Index n = lambda; n < d; ++n) {
+      Oracle acc = 0;
+      for (Index k = 0; k < n; ++k) acc += A(n, k) * v[static_cast<std::size_t>(k)];
+      v[static_cast<std::size_t>(n)] = -acc / (A(n, n) + Oracle(lambda));
+    }
+    Oracle res = 0, vnorm = 0;
+    for (Index n = 0; n < d; ++n) {
+      Oracle r = Oracle(lambda) * v[static_cast<std::size_t>(n)];
+      for (Index k = 0; k <= n; ++k) r += A(n, k) * v[static_cast<std::size_t>(k)];  // (A + λI) v
+      res += r * r, vnorm += v[static_cast<std::size_t>(n)] * v[static_cast<std::size_t>(n)];
+    }
+    out.eigen_residual = std::max(out.eigen_residual, static_cast<double>(sqrt(res / vnorm)));
+    std::vector<Oracle> S(static_cast<std::size_t>(d));
+    Oracle run = 0;
+    for (Index n = 0; n < d; ++n)
+      S[static_cast<std::size_t>(n)] = run += sqrt(Oracle(2 * n + 1)) * v[static_cast<std::size_t>(n)];
+    const Oracle scale = S[static_cast<std::size_t>(d - 1)];  // the post's normalisation S_{d−1} = 1
+    for (auto& x : S) x /= scale;
+    const Oracle head = factorial_oracle(d - lambda) / factorial_oracle(d + lambda - 1);
+    for (Index n = 0; n < d; ++n) {
+      const Oracle Sn = S[static_cast<std::size_t>(n)];
+      if (n <= lambda - 2) {
+        out.max_abs_below = std::max(out.max_abs_below, static_cast<double>(abs(Sn)));
+        continue;
+      }
+      const Oracle sign = ((d - n - 1) % 2 == 0) ? Oracle(1) : Oracle(-1);
+      const Oracle closed = sign * head * factorial_oracle(n + lambda) / factorial_oracle(n - lambda + 1);
+      out.closed_form_rel = std::max(out.closed_form_rel, static_cast<double>(abs(Sn - closed) / abs(closed)));
+    }
+    const Oracle at = abs(S[static_cast<std::size_t>(lambda - 1)]);
+    out.min_abs_at_lm1 = std::min(out.min_abs_at_lm1, static_cast<double>(at));
+    const Oracle formula = head * factorial_oracle(2 * lambda - 1);
+    out.at_lm1_formula_rel = std::max(out.at_lm1_formula_rel, static_cast<double>(abs(at - formula) / formula));
+  }
+  return out;
+}
+
+std::vector<SThirdPoint> s_third_asymptotics(const std::vector<Index>& ds) {
+  using std::pow;
+  using std::sqrt;
+  std::vector<SThirdPoint> out;
+  for (Index d : ds) {
+    if (d < 3 || d % 3 != 0) throw std::invalid_argument("s_third_asymptotics: d must be a positive multiple of 3");
+    const Index m = 2 * d / 3;
+    // ((2d/3)!)² / (4d/3 − 1)! = (m!)² · 2m / (2m)! = 2m · Π_{k=1..m} k/(m+k), m = 2d/3
+    Oracle s = Oracle(2 * m);
+    for (Index k = 1; k <= m; ++k) s *= Oracle(k) / Oracle(m + k);
+    const Oracle envelope = pow(Oracle(2), Oracle(-4 * d) / Oracle(3));
+    const Oracle dd = Oracle(d);
+    // n = λ − 1 = d/3 − 1: (d−λ)!(2λ−1)!/(d+λ−1)! = ((2d/3)!)(2d/3 − 1)!/(4d/3 − 1)! = |S_{d/3}| / (2d/3)
+    const Oracle prev = s / Oracle(m);
+    out.push_back({d, static_cast<double>(log(s) / log(Oracle(2))), static_cast<double>(s / (sqrt(dd) * envelope)),
+                   static_cast<double>(s / (dd * sqrt(dd) * envelope)),
+                   static_cast<double>(prev / (sqrt(dd) * envelope))});
+  }
+  return out;
+}
+
 Measured s4d_vs_krylov(ref::S4dInit init, Index N, Index L, double dt, std::uint64_t seed) {
   const auto Lambda = ref::s4d_eigenvalues<double>(init, N);
   const CVector<double> B(static_cast<std::size_t>(N), Complex<double>(1, 0));
@@ -271,6 +348,61 @@ Measured cpu_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64_
 }
 template Measured cpu_cauchy_vs_oracle<float>(Index, Index, Index, std::uint64_t);
 template Measured cpu_cauchy_vs_oracle<double>(Index, Index, Index, std::uint64_t);
+
+namespace {
+/// Σ x_i by recursive halving (blocks of 8 summed in order), the order-of-magnitude behaviour of NumPy's pairwise
+/// sum and torch's cascade sum: error ~log2(n) u.
+Complex<float> pairwise_sum(const Complex<float>* x, Index n) {
+  if (n <= 8) {
+    Complex<float> s(0, 0);
+    for (Index i = 0; i < n; ++i) s += x[i];
+    return s;
+  }
+  const Index h = n / 2;
+  return pairwise_sum(x, h) + pairwise_sum(x + h, n - h);
+}
+}  // namespace
+
+CauchyPeer cpu_cauchy_vs_peer(Index channels, Index N, Index nodes, std::uint64_t seed, bool random_inputs) {
+  CauchyInputs in;
+  if (random_inputs) {
+    SplitMix64 rng(seed);
+    in.w = complex_normal(channels * N, rng);
+    for (Index i = 0; i < channels * N; ++i) in.lambda.push_back({-rng.uniform(), rng.normal()});
+    for (Index k = 0; k < nodes; ++k) in.z.push_back({rng.uniform(), rng.normal()});
+  } else {
+    in = cauchy_inputs(channels, N, nodes, seed);
+  }
+  const auto w = cast<float>(in.w), lambda = cast<float>(in.lambda), z = cast<float>(in.z);
+  auto out = poisoned<Complex<float>>(static_cast<std::size_t>(channels * nodes));
+  cpu::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
+  CVector<double> oracle;
+  CVector<float> reference, peer;
+  std::vector<Complex<float>> terms(static_cast<std::size_t>(N));
+  for (Index c = 0; c < channels; ++c) {
+    const auto o =
+        ref::cauchy_kernel<double>(cast<double>(slice(w, c, N)), cast<double>(slice(lambda, c, N)), cast<double>(z));
+    const auto r = ref::cauchy_kernel<float>(slice(w, c, N), slice(lambda, c, N), z);
+    oracle.insert(oracle.end(), o.begin(), o.end());
+    reference.insert(reference.end(), r.begin(), r.end());
+    for (Index k = 0; k < nodes; ++k) {
+      for (Index n = 0; n < N; ++n)
+        terms[static_cast<std::size_t>(n)] =
+            w[static_cast<std::size_t>(c * N + n)] /
+            (z[static_cast<std::size_t>(k)] - lambda[static_cast<std::size_t>(c * N + n)]);
+      peer.push_back(pairwise_sum(terms.data(), N));
+    }
+  }
+  const double u = unit_roundoff<float>();
+  const double e_cpu = relative_error(out, oracle) / u, e_peer = relative_error(peer, oracle) / u,
+               e_ref = relative_error(reference, oracle) / u;
+  const auto& tol = tolerance(kMethod, "cauchy_vs_peer", Precision::f32, Backend::cpu);
+  std::ostringstream os;
+  os << "cpu Cauchy f32 vs f64 beside a straightforward f32 implementation (pairwise sum) " << e_peer
+     << "u and the f32 reference (running sum) " << e_ref << "u, " << (random_inputs ? "random" : "S4") << " inputs, "
+     << sizes(channels, N, "nodes", nodes, seed);
+  return {{judge_relative(tol, e_cpu, e_peer), os.str()}, e_cpu, e_peer, e_ref};
+}
 
 namespace {
 

@@ -79,11 +79,13 @@ namespace seqref::cpu::blocking::s4 {
 inline constexpr Index node_block = 1024;  ///< Cauchy / S4-DPLR: nodes (or L frequencies) per task
 inline constexpr Index cauchy_tile = 64;   ///< float Cauchy with AVX-512: nodes per register tile (4 zmm x 16)
 inline constexpr Index cauchy_lanes = 16;  ///< floats per zmm register in that tile
+inline constexpr Index pole_block = 32;    ///< Cauchy: poles per partial sum; partial sums added in double
 inline constexpr Index power_block = 64;   ///< Vandermonde: powers per table (z^r, r < 64; z^{64b} carried)
 }  // namespace seqref::cpu::blocking::s4
 
 namespace seqref::cuda::blocking::s4 {
-inline constexpr Index threads = 256;  ///< nodes / powers per block and the shared-memory tile of modes (s4.cu)
+inline constexpr Index threads = 256;    ///< nodes / powers per block and the shared-memory tile of modes (s4.cu)
+inline constexpr Index pole_block = 32;  ///< Cauchy: poles per partial sum within a tile
 }  // namespace seqref::cuda::blocking::s4
 
 namespace seqref::cpu {

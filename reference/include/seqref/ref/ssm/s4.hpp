@@ -15,14 +15,16 @@
 ///        C̃(gI − A)^{-1}B = k00 − k01 (1 + k11)^{-1} k10,   k_ab = Σ_n a_n b_n / (g − λ_n)
 ///        (a ∈ {C̃', Q'*}, b ∈ {B', P'}): four Cauchy kernels Σ_n w_n/(z − λ_n) per node
 ///   (6)  even L, node z = −1 (k = L/2): g = ∞ and 2/(1+z) = ∞; the limit is K̂(−1) = (Δ/2) C̃ B
-///        (the post's (ε/2)·C̃B with ε the step): (I + Ā)^{-1}B̄ = ½(I − Δ/2 A)(I − Δ/2 A)^{-1}ΔB = (Δ/2)B exactly.
+///        (derived; the post's factor 2/(1+z) is singular there and the post leaves this node out):
+///        (I + Ā)^{-1}B̄ = ½(I − Δ/2 A)(I − Δ/2 A)^{-1}ΔB = (Δ/2)B exactly.
 ///
 /// NPLR of LegS (paper convention, from seqref/ref/ssm/hippo.hpp): with P_n = √(n + ½), A + P Pᵀ = −½ I + S where
 /// S is real skew-symmetric (S_nk = −S_kn = −√(2n+1)√(2k+1)/2 for n > k). The normal part is diagonalized through
 /// the Hermitian matrix H = iS = V diag(μ) V*, so S = V diag(−iμ) V* and Λ = −½ − iμ. H is diagonalized at the
-/// scalar's own precision (Oracle included) by Eigen's real symmetric solver applied to the real 2N x 2N symmetric
-/// embedding [[0, −S], [S, 0]] of H (eigenvalues of H, each twice; eigenvector (a; b) ↦ a + ib). Eigen's solver is
-/// a template, so the Oracle instantiation is a true 50-digit eigendecomposition (no long double fallback).
+/// scalar's own precision through the real 2N x 2N symmetric embedding [[0, −S], [S, 0]] of H (eigenvalues of H,
+/// each twice; eigenvector (a; b) ↦ a + ib): by Eigen's SelfAdjointEigenSolver for float and double, by the cyclic
+/// Jacobi method for Oracle (Eigen's solver does not compile for Boost 1.74's number type), so the Oracle
+/// instantiation is a true 50-digit eigendecomposition (no long double fallback).
 ///
 /// S4D (diagonal, arXiv 2206.11893): N complex modes λ_n with their conjugates implied (the kernel is real),
 ///   (7)  ZOH Ā_n = e^{Δλ_n}, B̄_n = (e^{Δλ_n} − 1)/λ_n · B_n
@@ -126,13 +128,17 @@ std::vector<S> eigendecomposition_kernel(const Matrix<S>& A, const Matrix<S>& B,
 
 // ---- S4D ----------------------------------------------------------------------------------------------------------
 
+/// S4D initialisations (arXiv 2206.11893, sec. 4). Convention: seqref's N counts complex MODES, n = 0..N−1, each
+/// with its conjugate implied; the paper's (and state-spaces/s4's) N is the real STATE size, twice seqref's N. The
+/// formulas below are the paper's with its state size written as 2N. Imaginary parts are taken positive (the
+/// conjugate set is the same system).
 enum class S4dInit {
-  lin,   ///< λ_n = −½ + iπn
-  inv,   ///< λ_n = −½ + i(N/π)(N/(2n+1) − 1)
+  lin,  ///< λ_n = −½ + iπn
+  inv,  ///< λ_n = −½ + i(2N/π)(2N/(2n+1) − 1): the paper's (N_state/π)(N_state/(2n+1) − 1), N_state = 2N; all > 0
   real,  ///< λ_n = −(n+1)
 };
 
-/// The N modes of an S4D initialisation (arXiv 2206.11893, sec. 4), N >= 1.
+/// The N modes (a state of size 2N) of an S4D initialisation (arXiv 2206.11893, sec. 4), N >= 1.
 template <class S>
 CVector<S> s4d_eigenvalues(S4dInit init, Index N);
 
