@@ -48,6 +48,33 @@ TEST(DeerCpu, DeerMatchesOracleRelativeToReference) {
     }
 }
 
+TEST(DeerCpu, PostSchemeAtZeroSweepMatchesOracle) {
+  for (Index chunk : {1, 7, 1 << 20}) {
+    const auto r64 = cpu_sweep_vs_oracle<double>(DeerMethod::at_zero, 5, 300, chunk, 0.9, 61);
+    EXPECT_TRUE(r64.verdict.pass) << r64.detail << ": " << r64.verdict.err_u << "u vs " << r64.verdict.ref_err_u << "u";
+    const auto r32 = cpu_sweep_vs_oracle<float>(DeerMethod::at_zero, 8, 1000, chunk, 0.9, 62);
+    EXPECT_TRUE(r32.verdict.pass) << r32.detail << ": " << r32.verdict.err_u << "u vs " << r32.verdict.ref_err_u << "u";
+  }
+  for (DeerMethod m : {DeerMethod::at_zero, DeerMethod::post_fixed}) {
+    const auto r = cpu_deer_vs_oracle<double>(m, 8, 200, 0.9, 63);
+    EXPECT_TRUE(r.verdict.pass) << r.detail << ": " << r.verdict.err_u << "u vs " << r.verdict.ref_err_u << "u";
+  }
+}
+
+TEST(DeerCpu, Float32StopsAtTheWorkingPrecision) {
+  for (std::uint64_t seed : {1, 2, 3, 4, 5, 6}) {
+    const auto o = f32_deer_vs_loop("cpu", DeerMethod::newton, 8, 200, 0.9, seed);
+    EXPECT_TRUE(o.pass) << o.detail;
+  }
+  const auto o = f32_deer_vs_loop("cpu", DeerMethod::newton, 1, 20000, 0.9, 10);
+  EXPECT_TRUE(o.pass) << o.detail;
+}
+
+TEST(DeerCpu, ClipKeepsAnExpandingFloat32RunFinite) {
+  const auto o = clip_rescues_expanding_f32("cpu");
+  EXPECT_TRUE(o.pass) << o.detail;
+}
+
 RC_GTEST_PROP(DeerCpu, DeerRandom, ()) {
   const auto m = *rc::gen::element(DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi);
   const Index d = *rc::gen::element<Index>(1, 2, 5, 8);
