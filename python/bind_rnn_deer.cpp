@@ -36,7 +36,10 @@ seqref::DeerMethod parse_method(const std::string& m, const char* fn) {
   if (m == "newton") return seqref::DeerMethod::newton;
   if (m == "fixed_a" || m == "fixed") return seqref::DeerMethod::fixed_a;
   if (m == "quasi") return seqref::DeerMethod::quasi;
-  throw py::value_error(std::string(fn) + ": method must be 'newton', 'fixed_a' or 'quasi'; got '" + m + "'");
+  if (m == "at_zero") return seqref::DeerMethod::at_zero;
+  if (m == "post_fixed") return seqref::DeerMethod::post_fixed;
+  throw py::value_error(std::string(fn) +
+                        ": method must be 'newton', 'fixed_a', 'quasi', 'at_zero' or 'post_fixed'; got '" + m + "'");
 }
 
 template <class T>
@@ -58,8 +61,9 @@ struct Sequence {
 
 template <class T>
 seqref::DeerOptions<T> options(const std::string& method, double tol, Index max_sweeps, double damping,
-                               const py::object& guess, bool keep, Index T_len, Index d, const char* fn) {
+                               const py::object& guess, bool keep, Index T_len, Index d, const char* fn, double clip) {
   seqref::DeerOptions<T> o;
+  o.clip = clip;
   o.method = parse_method(method, fn);
   o.tolerance = tol;
   o.max_sweeps = max_sweeps;
@@ -107,8 +111,13 @@ seqref::TanhCell<T> tanh_cell(const py::object& A_in, const char* fn) {
 // Every GRU weight's shape is fixed by Wz [d, m]: W* [d, m], U* [d, d], b* [d].
 seqref::GruCell<double> gru_cell(const py::object& Wz, const py::object& Wr, const py::object& Wh, const py::object& Uz,
                                  const py::object& Ur, const py::object& Uh, const py::object& bz, const py::object& br,
-                                 const py::object& bh, const char* fn) {
+                                 const py::object& bh, const char* fn, const std::string& convention = "cho",
+                                 const py::object& bhn = py::none()) {
   seqref::GruCell<double> g;
+  if (convention == "torch")
+    g.convention = seqref::GruConvention::torch;
+  else if (convention != "cho")
+    throw py::value_error(std::string(fn) + ": convention must be 'cho' or 'torch'; got '" + convention + "'");
   const auto wz = convert<double>(Wz, fn, "Wz", {{"d"}, {"m"}});
   const Index d = wz.shape(0), m = wz.shape(1);
   g.dim = d, g.input = m;
@@ -121,16 +130,21 @@ seqref::GruCell<double> gru_cell(const py::object& Wz, const py::object& Wr, con
   g.bz = to_vector(convert<double>(bz, fn, "bz", {{"d", d}}));
   g.br = to_vector(convert<double>(br, fn, "br", {{"d", d}}));
   g.bh = to_vector(convert<double>(bh, fn, "bh", {{"d", d}}));
+  if (!bhn.is_none()) {
+    if (g.convention != seqref::GruConvention::torch)
+      throw py::value_error(std::string(fn) + ": bhn is the torch convention's bias; pass convention='torch'");
+    g.bhn = to_vector(convert<double>(bhn, fn, "bhn", {{"d", d}}));
+  }
   return g;
 }
 
 template <class T, class Run>
 py::dict run_tanh(const py::object& A, const py::object& u_in, const py::object& x0_in, const std::string& method,
-                  double tol, Index max_sweeps, double damping, const py::object& guess, bool keep, const char* fn,
-                  Run run) {
+                  double tol, Index max_sweeps, double damping, const py::object& guess, bool keep, double clip,
+                  const char* fn, Run run) {
   const auto cell = tanh_cell<T>(A, fn);
   const Sequence<T> in(u_in, x0_in, cell.dim, cell.dim, fn);
-  const auto o = options<T>(method, tol, max_sweeps, damping, guess, keep, in.len, cell.dim, fn);
+  const auto o = options<T>(method, tol, max_sweeps, damping, guess, keep, in.len, cell.dim, fn, clip);
   seqref::DeerResult<T> r;
   {
     py::gil_scoped_release nogil;
@@ -155,20 +169,23 @@ py::array_t<T> sequential_tanh(const py::object& A, const py::object& u_in, cons
 #define SEQREF_DEER_ARGS                                                                                      \
   py::arg("A"), py::arg("u"), py::arg("x0") = py::none(), py::arg("method") = "newton", py::arg("tol") = 0.0, \
                               py::arg("max_sweeps") = 0, py::arg("damping") = 1.0,                            \
-                              py::arg("initial_guess") = py::none(), py::arg("keep_iterates") = false
+                              py::arg("initial_guess") = py::none(), py::arg("keep_iterates") = false,        \
+                              py::arg("clip") = 0.0
 
 void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   using namespace seqref;
   ref.def(
       "deer",
       [](const py::object& A, const py::object& u, const py::object& x0, const std::string& method, double tol,
-         Index max_sweeps, double damping, const py::object& guess, bool keep) {
-        return run_tanh<double>(A, u, x0, method, tol, max_sweeps, damping, guess, keep, "seqref.ref.deer",
+         Index max_sweeps, double damping, const py::object& guess, bool keep, double clip) {
+        return run_tanh<double>(A, u, x0, method, tol, max_sweeps, damping, guess, keep, clip, "seqref.ref.deer",
                                 [](const auto& c, auto uu, auto xx, const auto& o) { return ref::deer(c, uu, xx, o); });
       },
       SEQREF_DEER_ARGS,
       "DEER for x_t = tanh(A x_{t-1} + u_t), float64 reference: A [d, d], u [T, d], x0 [d] (None: 0); method "
-      "'newton' | 'fixed_a' | 'quasi'; tol 0: default; max_sweeps 0: T. Returns a dict (states, sweeps, residual, "
+      "'newton' | 'fixed_a' | 'quasi' | 'at_zero' (the post's A_t = sech^2(u_t)*A) | 'post_fixed'; tol 0: default "
+      "(stops at the rounding floor); max_sweeps 0: T; clip > 0 clamps every iterate to [-clip, clip] (0: off). "
+      "Returns a dict (states, sweeps, residual, "
       "converged, status, reason, residuals, best_sweep, tolerance, iterates with keep_iterates).");
   ref.def(
       "rnn_sequential",
@@ -183,11 +200,11 @@ void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       [](const py::object& Wz, const py::object& Wr, const py::object& Wh, const py::object& Uz, const py::object& Ur,
          const py::object& Uh, const py::object& bz, const py::object& br, const py::object& bh, const py::object& u_in,
          const py::object& x0_in, const std::string& method, double tol, Index max_sweeps, double damping,
-         const py::object& guess, bool keep) {
+         const py::object& guess, bool keep, double clip, const std::string& convention, const py::object& bhn) {
         constexpr const char* fn = "seqref.ref.deer_gru";
-        const auto g = gru_cell(Wz, Wr, Wh, Uz, Ur, Uh, bz, br, bh, fn);
+        const auto g = gru_cell(Wz, Wr, Wh, Uz, Ur, Uh, bz, br, bh, fn, convention, bhn);
         const Sequence<double> in(u_in, x0_in, g.dim, g.input, fn);
-        const auto o = options<double>(method, tol, max_sweeps, damping, guess, keep, in.len, g.dim, fn);
+        const auto o = options<double>(method, tol, max_sweeps, damping, guess, keep, in.len, g.dim, fn, clip);
         DeerResult<double> r;
         {
           py::gil_scoped_release nogil;
@@ -198,16 +215,19 @@ void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       py::arg("Wz"), py::arg("Wr"), py::arg("Wh"), py::arg("Uz"), py::arg("Ur"), py::arg("Uh"), py::arg("bz"),
       py::arg("br"), py::arg("bh"), py::arg("u"), py::arg("x0") = py::none(), py::arg("method") = "newton",
       py::arg("tol") = 0.0, py::arg("max_sweeps") = 0, py::arg("damping") = 1.0, py::arg("initial_guess") = py::none(),
-      py::arg("keep_iterates") = false,
-      "DEER for the GRU cell (z, r gates; h = tanh(Wh u + Uh (r*x) + bh); x' = (1-z) x + z h), float64: W* [d, m], "
-      "U* [d, d], b* [d], u [T, m]. fixed_a uses the cell Jacobian at (x=0, u=0). Returns the dict of deer().");
+      py::arg("keep_iterates") = false, py::arg("clip") = 0.0, py::arg("convention") = "cho",
+      py::arg("bhn") = py::none(),
+      "DEER for the GRU cell, float64: W* [d, m], U* [d, d], b* [d], u [T, m]. convention 'cho' (the post's; "
+      "h = tanh(Wh u + Uh (r*x) + bh); x' = (1-z) x + z h) or 'torch' (torch.nn.GRUCell: n = tanh(Wh u + bh + "
+      "r*(Uh x + bhn)); x' = (1-z) n + z x, bhn [d] or None). fixed_a uses the cell Jacobian at (x=0, u=0), "
+      "post_fixed the post's 0.5 (I + 0.5 Uh). Returns the dict of deer().");
   ref.def(
       "gru_sequential",
       [](const py::object& Wz, const py::object& Wr, const py::object& Wh, const py::object& Uz, const py::object& Ur,
          const py::object& Uh, const py::object& bz, const py::object& br, const py::object& bh, const py::object& u_in,
-         const py::object& x0_in) {
+         const py::object& x0_in, const std::string& convention, const py::object& bhn) {
         constexpr const char* fn = "seqref.ref.gru_sequential";
-        const auto g = gru_cell(Wz, Wr, Wh, Uz, Ur, Uh, bz, br, bh, fn);
+        const auto g = gru_cell(Wz, Wr, Wh, Uz, Ur, Uh, bz, br, bh, fn, convention, bhn);
         const Sequence<double> in(u_in, x0_in, g.dim, g.input, fn);
         std::vector<double> x;
         {
@@ -217,16 +237,17 @@ void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
         return to_numpy(x, fn, "states", {{"T", in.len}, {"d", g.dim}});
       },
       py::arg("Wz"), py::arg("Wr"), py::arg("Wh"), py::arg("Uz"), py::arg("Ur"), py::arg("Uh"), py::arg("bz"),
-      py::arg("br"), py::arg("bh"), py::arg("u"), py::arg("x0") = py::none(), "Sequential GRU, float64: [T, d].");
+      py::arg("br"), py::arg("bh"), py::arg("u"), py::arg("x0") = py::none(), py::arg("convention") = "cho",
+      py::arg("bhn") = py::none(), "Sequential GRU, float64: [T, d] (convention as deer_gru).");
 
   cpu.def(
       "deer",
       [](const py::object& A, const py::object& u, const py::object& x0, const std::string& method, double tol,
-         Index max_sweeps, double damping, const py::object& guess, bool keep) -> py::dict {
+         Index max_sweeps, double damping, const py::object& guess, bool keep, double clip) -> py::dict {
         auto run = [](const auto& c, auto uu, auto xx, const auto& o) { return cpu::deer(c, uu, xx, o); };
         if (is_float32(A))
-          return run_tanh<float>(A, u, x0, method, tol, max_sweeps, damping, guess, keep, "seqref.cpu.deer", run);
-        return run_tanh<double>(A, u, x0, method, tol, max_sweeps, damping, guess, keep, "seqref.cpu.deer", run);
+          return run_tanh<float>(A, u, x0, method, tol, max_sweeps, damping, guess, keep, clip, "seqref.cpu.deer", run);
+        return run_tanh<double>(A, u, x0, method, tol, max_sweeps, damping, guess, keep, clip, "seqref.cpu.deer", run);
       },
       SEQREF_DEER_ARGS,
       "DEER on the cpu (sweeps through the chunked scan engine, OpenMP); float32 if A is float32, else float64. "
@@ -243,8 +264,8 @@ void bind_deer(py::module_& ref, py::module_& cpu, py::module_& cuda) {
   cuda.def(
       "deer",
       [](const py::object& A, const py::object& u, const py::object& x0, const std::string& method, double tol,
-         Index max_sweeps, double damping, const py::object& guess, bool keep) {
-        return run_tanh<float>(A, u, x0, method, tol, max_sweeps, damping, guess, keep, "seqref.cuda.deer",
+         Index max_sweeps, double damping, const py::object& guess, bool keep, double clip) {
+        return run_tanh<float>(A, u, x0, method, tol, max_sweeps, damping, guess, keep, clip, "seqref.cuda.deer",
                                [](const auto& c, auto uu, auto xx, const auto& o) { return cuda::deer(c, uu, xx, o); });
       },
       SEQREF_DEER_ARGS,

@@ -98,6 +98,73 @@ def test_gru_reference():
         assert np.max(np.abs(res["states"] - want)) < 1e-11
 
 
+def test_gru_torch_convention_matches_torch_grucell():
+    """convention='torch' is torch.nn.GRUCell (update gate z keeps the old state; reset applied to U_h x + b_hn);
+    the default 'cho' (the post's) is not: its z admits the new candidate. Skipped when torch is not importable."""
+    try:
+        import torch
+    except ImportError:
+        print("skipped: torch is not importable (Debian: python3-torch)")
+        return
+    d, m, T = 5, 3, 60
+    torch.manual_seed(0)
+    cell = torch.nn.GRUCell(m, d).double()
+    with torch.no_grad():
+        for p in cell.parameters():  # non-zero biases everywhere, so every bias is exercised
+            p.uniform_(-0.8, 0.8)
+    Wi = cell.weight_ih.detach().numpy()  # rows: r | z | n
+    Wh = cell.weight_hh.detach().numpy()
+    bi = cell.bias_ih.detach().numpy()
+    bh = cell.bias_hh.detach().numpy()
+    Wr, Wz, Wn = Wi[:d], Wi[d : 2 * d], Wi[2 * d :]
+    Ur, Uz, Un = Wh[:d], Wh[d : 2 * d], Wh[2 * d :]
+    b_r, b_z = bi[:d] + bh[:d], bi[d : 2 * d] + bh[d : 2 * d]
+    b_in, b_hn = bi[2 * d :], bh[2 * d :]
+    rng = np.random.default_rng(9)
+    u = rng.standard_normal((T, m))
+    x0 = 0.3 * rng.standard_normal(d)
+    h = torch.tensor(x0[None, :])
+    want = []
+    with torch.no_grad():
+        for ut in u:
+            h = cell(torch.tensor(ut[None, :]), h)
+            want.append(h[0].numpy().copy())
+    want = np.array(want)
+    args = (Wz, Wr, Wn, Uz, Ur, Un, b_z, b_r, b_in)
+    got = seqref.ref.gru_sequential(*args, u, x0, convention="torch", bhn=b_hn)
+    assert np.max(np.abs(got - want)) < 1e-13, np.max(np.abs(got - want))
+    for method in ("newton", "quasi", "fixed_a", "post_fixed"):
+        r = seqref.ref.deer_gru(*args, u, x0, method=method, convention="torch", bhn=b_hn)
+        assert r["converged"], r["reason"]
+        assert np.max(np.abs(r["states"] - want)) < 1e-12, (method, r["reason"])
+    # the default convention is a different GRU on the same weights (non-vacuity)
+    cho = seqref.ref.gru_sequential(*args, u, x0)
+    assert np.max(np.abs(cho - want)) > 1e-2
+
+
+def test_post_schemes_and_clip():
+    A, u = problem(8, 200, seed=11)
+    xs = seqref.ref.rnn_sequential(A, u)
+    sweeps = {}
+    for method in ("newton", "at_zero", "fixed_a", "post_fixed"):
+        r = seqref.ref.deer(A, u, method=method)
+        assert r["converged"], (method, r["reason"])
+        assert np.max(np.abs(r["states"] - xs)) < 1e-11, method
+        sweeps[method] = r["sweeps"]
+    assert sweeps["newton"] <= sweeps["at_zero"] <= sweeps["fixed_a"] == sweeps["post_fixed"], sweeps
+    c = seqref.cpu.deer(A, u, method="at_zero")
+    assert c["converged"] and np.max(np.abs(c["states"] - xs)) < 1e-11, c["reason"]
+    # float32 Newton on a strongly expanding cell overflows in its first sweep unless the iterates are clipped
+    A50 = (50 * np.eye(2)).astype(np.float32)
+    u50 = np.random.default_rng(5).standard_normal((400, 2)).astype(np.float32)
+    plain = seqref.cpu.deer(A50, u50)
+    assert plain["status"] == "non_finite", plain["reason"]
+    clipped = seqref.cpu.deer(A50, u50, clip=1e8)
+    assert clipped["converged"], clipped["reason"]
+    want = seqref.ref.rnn_sequential(A50.astype(np.float64), u50.astype(np.float64))
+    assert np.max(np.abs(clipped["states"] - want)) < 4e-6
+
+
 def test_non_convergence_is_reported():
     A = 50 * np.eye(2)
     u = np.random.default_rng(5).standard_normal((400, 2))
@@ -115,6 +182,8 @@ def test_non_convergence_is_reported():
 
 def test_bad_input_raises_value_error():
     A, u = problem(3, 10, seed=7)
+    gru_args = [np.zeros((3, 2))] * 3 + [np.zeros((3, 3))] * 3 + [np.zeros(3)] * 3
+    u2 = np.zeros((10, 2))
     bad = [
         lambda: seqref.ref.deer(A, u, method="jacobi"),
         lambda: seqref.ref.deer(A[:, :2], u),
@@ -126,6 +195,11 @@ def test_bad_input_raises_value_error():
         lambda: seqref.cpu.deer(A, u, initial_guess=np.zeros((9, 3))),
         lambda: seqref.cpu.rnn_sequential(A, u[:, :1]),
         lambda: seqref.ref.deer(A, np.zeros(3)),
+        lambda: seqref.ref.deer(A, u, clip=-1.0),
+        lambda: seqref.cpu.deer(A, u, clip=np.nan),
+        lambda: seqref.ref.deer_gru(*gru_args, u2, convention="keras"),
+        lambda: seqref.ref.deer_gru(*gru_args, u2, bhn=np.zeros(3)),
+        lambda: seqref.ref.deer_gru(*gru_args, u2, convention="torch", bhn=np.zeros(2)),
     ]
     for i, f in enumerate(bad):
         try:

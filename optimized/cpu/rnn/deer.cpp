@@ -3,7 +3,8 @@
 //      max_t ‖x^(k)_t − F_t‖∞ of the current iterate (the convergence check);
 //   2. one run of the scan engine (optimized/cpu/scan/engine.hpp) with a policy that forms J_t and
 //      b_t = F_t − J_t x^(k)_{t−1} on the fly from F and the iterate: dense structure for newton
-//      (J_t = diag(1 − F_t²) A) and fixed_a (J_t = A), diagonal for quasi (a_t = (1 − F_t²) ∘ diag A).
+//      (J_t = diag(1 − F_t²) A), at_zero (J_t = diag(1 − tanh²(u_t)) A) and fixed_a / post_fixed (J_t = A),
+//      diagonal for quasi (a_t = (1 − F_t²) ∘ diag A).
 // Nothing of size [T, d, d] is stored. The sequential baseline keeps the state in registers for d <= 8.
 
 #include "seqref/opt/rnn/deer.hpp"
@@ -53,7 +54,9 @@ double evaluate(const TanhCell<S>& c, const S* u, const S* x0, const S* x, Index
 }
 
 // The policy of one sweep (eq. 1 of seqref/ref/rnn/deer.hpp) for the tanh cell; one lane, one block.
-template <class S, DeerMethod M>
+// Correction: the correction form of deer() (seqref/ref/rnn/deer.hpp): the scan carries δ from δ_0 = 0 with
+// b_t = F_t − x^(k)_t, and emits x^(k)_t + α δ_t. Otherwise the plain form (1) with b_t = F_t − J_t x^(k)_{t−1}.
+template <class S, DeerMethod M, bool Correction = false>
 struct TanhSweep {
   using Scalar = S;
   static constexpr int width = 1;
@@ -61,15 +64,17 @@ struct TanhSweep {
   const S* A;
   const S* F;   // f(x^(k)_{t−1}, u_t), [T, d]
   const S* xk;  // x^(k), [T, d]
+  const S* u;   // [T, d] (at_zero: J_t = diag(1 − tanh²(u_t)) A)
   const S* x0;  // [d] or nullptr (zero)
   S* out;       // x̂, [T, d]
   Index T, d;
+  S damping = S(1);  // Correction only: out = x^(k) + damping δ
 
   Index blocks() const { return 1; }
   Index len() const { return T; }
   Index state() const { return d; }
   void initial(Index, S* x) const {
-    for (Index i = 0; i < d; ++i) x[i] = x0 ? x0[i] : S(0);
+    for (Index i = 0; i < d; ++i) x[i] = !Correction && x0 ? x0[i] : S(0);
   }
   void coeffs(Index, Index t, S* J, S* b) const {
     const S* f = F + t * d;
@@ -77,42 +82,68 @@ struct TanhSweep {
     if constexpr (M == DeerMethod::quasi) {
       for (Index i = 0; i < d; ++i) {
         J[i] = (S(1) - f[i] * f[i]) * A[i * d + i];
-        b[i] = f[i] - (prev ? J[i] * prev[i] : S(0));
+        if constexpr (Correction)
+          b[i] = f[i] - xk[t * d + i];
+        else
+          b[i] = f[i] - (prev ? J[i] * prev[i] : S(0));
       }
     } else {
       for (Index i = 0; i < d; ++i) {
-        const S s = M == DeerMethod::newton ? S(1) - f[i] * f[i] : S(1);
+        S s = S(1);
+        if constexpr (M == DeerMethod::newton) s = S(1) - f[i] * f[i];
+        if constexpr (M == DeerMethod::at_zero) {
+          const S th = std::tanh(u[t * d + i]);  // sech²(u_{t,i}): the post's A_t = sech²(u_t)∘A
+          s = S(1) - th * th;
+        }
         S acc = S(0);
         for (Index j = 0; j < d; ++j) {
-          const S Jij = M == DeerMethod::newton ? s * A[i * d + j] : A[i * d + j];
+          const S Jij = M == DeerMethod::fixed_a ? A[i * d + j] : s * A[i * d + j];
           J[i * d + j] = Jij;
-          if (prev) acc += Jij * prev[j];
+          if (!Correction && prev) acc += Jij * prev[j];
         }
-        b[i] = f[i] - acc;
+        b[i] = Correction ? f[i] - xk[t * d + i] : f[i] - acc;
       }
     }
   }
-  void emit(Index, Index t, const S* x) const { std::copy(x, x + d, out + t * d); }
+  void emit(Index, Index t, const S* x) const {
+    if constexpr (Correction) {
+      for (Index i = 0; i < d; ++i)
+        out[t * d + i] = damping != S(1) ? xk[t * d + i] + damping * x[i] : xk[t * d + i] + x[i];
+    } else {
+      std::copy(x, x + d, out + t * d);
+    }
+  }
   void final(Index, const S*) const {}
 };
 
-template <class S>
-void run_sweep(const TanhCell<S>& c, const S* F, const S* xk, const S* x0, S* out, Index T, DeerMethod method,
-               const ScanSchedule& schedule) {
+template <bool C, class S>
+void run_sweep_form(const TanhCell<S>& c, const S* u, const S* F, const S* xk, const S* x0, S* out, Index T,
+                    DeerMethod method, const ScanSchedule& schedule, S damping) {
   const Index d = c.dim;
   // d = 1: a 1×1 dense transition is a diagonal one; the diagonal policy skips the engine's matrix products
   if (d == 1 && method == DeerMethod::newton) method = DeerMethod::quasi;  // J = (1 − F²) A either way
   switch (method) {
     case DeerMethod::newton:
-      scan::run(TanhSweep<S, DeerMethod::newton>{c.A.data(), F, xk, x0, out, T, d}, schedule);
+      scan::run(TanhSweep<S, DeerMethod::newton, C>{c.A.data(), F, xk, u, x0, out, T, d, damping}, schedule);
       break;
     case DeerMethod::fixed_a:
-      scan::run(TanhSweep<S, DeerMethod::fixed_a>{c.A.data(), F, xk, x0, out, T, d}, schedule);
+    case DeerMethod::post_fixed:  // the post's constant matrix for the tanh cell is A itself
+      scan::run(TanhSweep<S, DeerMethod::fixed_a, C>{c.A.data(), F, xk, u, x0, out, T, d, damping}, schedule);
+      break;
+    case DeerMethod::at_zero:
+      scan::run(TanhSweep<S, DeerMethod::at_zero, C>{c.A.data(), F, xk, u, x0, out, T, d, damping}, schedule);
       break;
     case DeerMethod::quasi:
-      scan::run(TanhSweep<S, DeerMethod::quasi>{c.A.data(), F, xk, x0, out, T, d}, schedule);
+      scan::run(TanhSweep<S, DeerMethod::quasi, C>{c.A.data(), F, xk, u, x0, out, T, d, damping}, schedule);
       break;
   }
+}
+
+// The plain form (1): deer_sweep.
+template <class S>
+void run_sweep(const TanhCell<S>& c, const S* u, const S* F, const S* xk, const S* x0, S* out, Index T,
+               DeerMethod method, const ScanSchedule& schedule) {
+  run_sweep_form<false>(c, u, F, xk, x0, out, T, method, schedule, S(1));
 }
 
 // Below ~64k multiply-adds per sweep a parallel region costs more than it saves (and on an oversubscribed machine
@@ -140,6 +171,7 @@ DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span
   const Index T = detail::check_deer_problem<TanhCell<S>, S>(fn, cell, u, x0);
   const Index d = cell.dim;
   detail::check_deer_options<S>(fn, T, d, opt.tolerance, opt.max_sweeps, opt.damping, opt.initial_guess);
+  detail::check_deer_clip(fn, opt.clip);
   double x0_scale = 1;
   for (const S& v : x0) x0_scale = std::max(x0_scale, double(std::abs(v)));
   const S* x0p = x0.empty() ? nullptr : x0.data();
@@ -147,7 +179,9 @@ DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span
   const ScanSchedule sched = small_problem_serial(schedule, T, d);
   const int threads = sched.threads > 0 ? sched.threads : omp_get_max_threads();
   DeerResult<S> res;
-  res.tolerance = opt.tolerance > 0 ? opt.tolerance : ref::deer_default_tolerance(cell) * x0_scale;
+  const double default_tol = ref::deer_default_tolerance(cell) * x0_scale;
+  res.tolerance = opt.tolerance > 0 ? opt.tolerance : default_tol;
+  const bool refine = !(opt.tolerance > 0);  // the default: go on to the working precision's rounding level
   const Index max_sweeps = opt.max_sweeps > 0 ? opt.max_sweeps : T;
   const std::size_t n = static_cast<std::size_t>(T * d);
   std::vector<S> x = opt.initial_guess.empty() ? std::vector<S>(n, S(0)) : opt.initial_guess;
@@ -164,19 +198,12 @@ DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span
       res.residual = r;
       res.best_sweep = res.sweeps;
     }
-    if (r <= res.tolerance) {
-      res.status = DeerStatus::converged;
-      break;
-    }
+    if (detail::deer_should_stop(res.residuals, res.tolerance, refine)) break;
     if (res.sweeps >= max_sweeps) break;
-    run_sweep(cell, F.data(), x.data(), x0p, next.data(), T, opt.method, sched);
+    // the correction form (seqref/ref/rnn/deer.hpp): next = x^(k) + α δ, emitted by the scan itself
+    run_sweep_form<true>(cell, u.data(), F.data(), x.data(), x0p, next.data(), T, opt.method, sched, S(opt.damping));
     ++res.sweeps;
-    if (opt.damping != 1) {
-      const S a = S(opt.damping);
-      const Index nn = static_cast<Index>(n);
-#pragma omp parallel for schedule(static) num_threads(threads)
-      for (Index i = 0; i < nn; ++i) next[i] = x[i] + a * (next[i] - x[i]);
-    }
+    detail::deer_clip(next, opt.clip);
     if (!all_finite(next, threads)) {
       res.status = DeerStatus::non_finite;
       res.residuals.push_back(std::numeric_limits<double>::infinity());
@@ -185,6 +212,7 @@ DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span
     }
     x.swap(next);
   }
+  if (res.residual <= res.tolerance) res.status = DeerStatus::converged;
   detail::finish_deer_result(res, opt.method, why);
   return res;
 }
@@ -204,7 +232,7 @@ std::vector<S> sweep_impl(const TanhCell<S>& cell, std::span<const S> u, std::sp
   const S* x0p = x0.empty() ? nullptr : x0.data();
   (void)evaluate(cell, u.data(), x0p, x.data(), T, F.data(),
                  schedule.threads > 0 ? schedule.threads : omp_get_max_threads());
-  run_sweep(cell, F.data(), x.data(), x0p, out.data(), T, method, schedule);
+  run_sweep(cell, u.data(), F.data(), x.data(), x0p, out.data(), T, method, schedule);
   return out;
 }
 

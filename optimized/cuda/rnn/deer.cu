@@ -158,7 +158,7 @@ float bits_to_float(unsigned bits) {
 
 template <int D>
 DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std::span<const float> x0,
-                      const DeerOptions<float>& opt, Index T, double tolerance) {
+                      const DeerOptions<float>& opt, Index T, double tolerance, bool refine) {
   constexpr int ITEMS = items_for<D>();
   DeviceZero device(kFn);
   Stream stream(kFn);
@@ -166,7 +166,10 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
   const Index n = T * D;
   Weights<D> w;
   for (int i = 0; i < D * D; ++i) w.A[i] = cell.A[static_cast<std::size_t>(i)];
-  const int kind = opt.method == DeerMethod::newton ? kNewton : opt.method == DeerMethod::fixed_a ? kFixed : kQuasi;
+  // post_fixed: the post's constant matrix of the tanh cell is A itself (= fixed_a); at_zero is refused in deer()
+  const int kind = opt.method == DeerMethod::newton                                            ? kNewton
+                   : opt.method == DeerMethod::fixed_a || opt.method == DeerMethod::post_fixed ? kFixed
+                                                                                               : kQuasi;
   // chunks: at least one tile each, at most 512 of them (enough blocks for every SM; few for the combine scan)
   const scan::ChunkPlan plan = scan::plan_chunks<kThreads, ITEMS>(T, 1, 512);
 
@@ -213,10 +216,7 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
       res.residual = r;
       res.best_sweep = res.sweeps;
     }
-    if (r <= res.tolerance) {
-      res.status = DeerStatus::converged;
-      break;
-    }
+    if (detail::deer_should_stop(res.residuals, res.tolerance, refine)) break;
     if (res.sweeps >= max_sweeps) break;
     check_cuda(scan::chunked_scan<D, kThreads, ITEMS>(plan, SweepSteps<D>{w, kind, dF.get(), cur, dx0.get()},
                                                       DampedEmit<D>{cur, static_cast<float>(opt.damping), nxt},
@@ -228,6 +228,7 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
   res.states.resize(static_cast<std::size_t>(n));
   check_cuda(cudaStreamSynchronize(s), kFn, "cudaStreamSynchronize");
   dbest.download(res.states.data());
+  if (res.residual <= res.tolerance) res.status = DeerStatus::converged;
   detail::finish_deer_result(res, opt.method, why);
   return res;
 }
@@ -242,19 +243,27 @@ DeerResult<float> deer(const TanhCell<float>& cell, std::span<const float> u, st
   require(d <= kDeerMaxDim, kFn,
           "the CUDA backend instantiates state sizes d = 1.." + std::to_string(kDeerMaxDim) +
               "; got d = " + std::to_string(d) + " (use seqref::cpu::deer)");
+  detail::check_deer_clip(kFn, opt.clip);
+  require(opt.clip == 0, kFn,
+          "clip is not implemented by the CUDA backend (use seqref::cpu::deer or ref); got clip = " +
+              std::to_string(opt.clip));
+  require(opt.method != DeerMethod::at_zero, kFn,
+          "method at_zero is not implemented by the CUDA backend (use seqref::cpu::deer or ref)");
   double x0_scale = 1;
   for (float v : x0) x0_scale = std::max(x0_scale, double(std::fabs(v)));
-  const double tol = opt.tolerance > 0 ? opt.tolerance : ref::deer_default_tolerance(cell) * x0_scale;
+  const double default_tol = ref::deer_default_tolerance(cell) * x0_scale;
+  const double tol = opt.tolerance > 0 ? opt.tolerance : default_tol;
+  const bool refine = !(opt.tolerance > 0);
   if (!available()) throw std::runtime_error(std::string(kFn) + ": no CUDA device available");
   switch (d) {
-    case 1: return run<1>(cell, u, x0, opt, T, tol);
-    case 2: return run<2>(cell, u, x0, opt, T, tol);
-    case 3: return run<3>(cell, u, x0, opt, T, tol);
-    case 4: return run<4>(cell, u, x0, opt, T, tol);
-    case 5: return run<5>(cell, u, x0, opt, T, tol);
-    case 6: return run<6>(cell, u, x0, opt, T, tol);
-    case 7: return run<7>(cell, u, x0, opt, T, tol);
-    default: return run<8>(cell, u, x0, opt, T, tol);
+    case 1: return run<1>(cell, u, x0, opt, T, tol, refine);
+    case 2: return run<2>(cell, u, x0, opt, T, tol, refine);
+    case 3: return run<3>(cell, u, x0, opt, T, tol, refine);
+    case 4: return run<4>(cell, u, x0, opt, T, tol, refine);
+    case 5: return run<5>(cell, u, x0, opt, T, tol, refine);
+    case 6: return run<6>(cell, u, x0, opt, T, tol, refine);
+    case 7: return run<7>(cell, u, x0, opt, T, tol, refine);
+    default: return run<8>(cell, u, x0, opt, T, tol, refine);
   }
 }
 

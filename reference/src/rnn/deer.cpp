@@ -21,6 +21,8 @@ std::string_view to_string(DeerMethod m) {
     case DeerMethod::fixed_a: return "fixed_a";
     case DeerMethod::newton: return "newton";
     case DeerMethod::quasi: return "quasi";
+    case DeerMethod::at_zero: return "at_zero";
+    case DeerMethod::post_fixed: return "post_fixed";
   }
   return "?";
 }
@@ -87,6 +89,13 @@ void check_cell(std::string_view fn, const GruCell<S>& c) {
   require_size_finite<S>(fn, c.bz, d, "bz [d]", shape);
   require_size_finite<S>(fn, c.br, d, "br [d]", shape);
   require_size_finite<S>(fn, c.bh, d, "bh [d]", shape);
+  if (c.convention == GruConvention::torch) {
+    if (!c.bhn.empty()) require_size_finite<S>(fn, c.bhn, d, "bhn [d]", shape);
+  } else {
+    require(c.bhn.empty(), fn,
+            "bhn is the torch convention's bias of U_h x and must be empty for the cho convention; got " +
+                std::to_string(c.bhn.size()) + " entries (" + shape + ")");
+  }
 }
 
 template <class S>
@@ -105,10 +114,10 @@ void matvec(const std::vector<S>& M, Index rows, Index cols, std::span<const S> 
   }
 }
 
-// The GRU's gates at (x, u): z, r, h̃.
+// The GRU's gates at (x, u): z, r, and the candidate h (cho: h̃; torch: n, with q = U_h x + b_hn).
 template <class S>
 void gru_gates(const GruCell<S>& c, std::span<const S> x, std::span<const S> u, std::vector<S>& z, std::vector<S>& r,
-               std::vector<S>& h) {
+               std::vector<S>& h, std::vector<S>* q_out = nullptr) {
   using std::tanh;
   const Index d = c.dim, m = c.input;
   std::vector<S> wu(static_cast<std::size_t>(d)), ux(static_cast<std::size_t>(d));
@@ -121,6 +130,16 @@ void gru_gates(const GruCell<S>& c, std::span<const S> x, std::span<const S> u, 
   matvec(c.Wr, d, m, u, wu);
   matvec(c.Ur, d, d, x, ux);
   for (Index i = 0; i < d; ++i) r[i] = sigmoid<S>(wu[i] + ux[i] + c.br[i]);
+  if (c.convention == GruConvention::torch) {  // n = tanh(W_h u + b_h + r ∘ (U_h x + b_hn))
+    matvec(c.Wh, d, m, u, wu);
+    matvec(c.Uh, d, d, x, ux);
+    for (Index i = 0; i < d; ++i) {
+      if (!c.bhn.empty()) ux[i] += c.bhn[i];
+      h[i] = tanh(wu[i] + c.bh[i] + r[i] * ux[i]);
+    }
+    if (q_out) *q_out = ux;
+    return;
+  }
   std::vector<S> rx(static_cast<std::size_t>(d));
   for (Index i = 0; i < d; ++i) rx[i] = r[i] * x[i];
   matvec(c.Wh, d, m, u, wu);
@@ -178,6 +197,10 @@ void check_deer_options(std::string_view fn, Index T, Index d, double tolerance,
                            "[T, d] = [" + std::to_string(T) + ", " + std::to_string(d) + "]");
 }
 
+void check_deer_clip(std::string_view fn, double clip) {
+  require(std::isfinite(clip) && clip >= 0, fn, "clip must be finite and >= 0 (0: off); got " + std::to_string(clip));
+}
+
 }  // namespace detail
 
 }  // namespace seqref
@@ -210,7 +233,10 @@ template <class S>
 void cell_step(const GruCell<S>& c, std::span<const S> x, std::span<const S> u, std::span<S> out) {
   std::vector<S> z, r, h;
   gru_gates(c, x, u, z, r, h);
-  for (Index i = 0; i < c.dim; ++i) out[i] = (S(1) - z[i]) * x[i] + z[i] * h[i];
+  if (c.convention == GruConvention::torch)
+    for (Index i = 0; i < c.dim; ++i) out[i] = (S(1) - z[i]) * h[i] + z[i] * x[i];
+  else
+    for (Index i = 0; i < c.dim; ++i) out[i] = (S(1) - z[i]) * x[i] + z[i] * h[i];
 }
 
 template <class S>
@@ -225,9 +251,20 @@ void cell_jacobian(const TanhCell<S>& c, std::span<const S> x, std::span<const S
 template <class S>
 void cell_jacobian(const GruCell<S>& c, std::span<const S> x, std::span<const S> u, std::span<S> J) {
   const Index d = c.dim;
-  std::vector<S> z, r, h;
-  gru_gates(c, x, u, z, r, h);
+  std::vector<S> z, r, h, q;
+  gru_gates(c, x, u, z, r, h, &q);
   auto at = [d](const std::vector<S>& M, Index i, Index j) { return M[static_cast<std::size_t>(i * d + j)]; };
+  if (c.convention == GruConvention::torch) {
+    for (Index i = 0; i < d; ++i) {
+      const S gz = (x[i] - h[i]) * z[i] * (S(1) - z[i]);  // ∂f_i/∂(z pre-activation)
+      const S gn = (S(1) - z[i]) * (S(1) - h[i] * h[i]);  // ∂f_i/∂(n pre-activation)
+      const S gr = q[i] * r[i] * (S(1) - r[i]);           // ∂(n pre)_i/∂(r pre-activation)
+      for (Index k = 0; k < d; ++k)
+        J[i * d + k] =
+            (i == k ? z[i] : S(0)) + gz * at(c.Uz, i, k) + gn * (r[i] * at(c.Uh, i, k) + gr * at(c.Ur, i, k));
+    }
+    return;
+  }
   for (Index i = 0; i < d; ++i) {
     const S gz = (h[i] - x[i]) * z[i] * (S(1) - z[i]);  // ∂f_i/∂(z pre-activation)
     const S gh = z[i] * (S(1) - h[i] * h[i]);           // ∂f_i/∂(h̃ pre-activation)
@@ -253,6 +290,23 @@ std::vector<S> fixed_jacobian(const GruCell<S>& c) {
       J(static_cast<std::size_t>(d * d));
   cell_jacobian<S>(c, x, u, J);
   return J;
+}
+
+template <class S>
+std::vector<S> post_fixed_matrix(const TanhCell<S>& c) {
+  return c.A;
+}
+
+template <class S>
+std::vector<S> post_fixed_matrix(const GruCell<S>& c) {
+  // post 9783: all gates ½ gives h_t ≈ ½(I + ½U_h) h_{t−1} + ½ tanh(W_h x_t + b_c), so A = ½(I + ½U_h)
+  const Index d = c.dim;
+  std::vector<S> M(static_cast<std::size_t>(d * d));
+  for (Index i = 0; i < d; ++i)
+    for (Index j = 0; j < d; ++j)
+      M[static_cast<std::size_t>(i * d + j)] =
+          S(0.5) * ((i == j ? S(1) : S(0)) + S(0.5) * c.Uh[static_cast<std::size_t>(i * d + j)]);
+  return M;
 }
 
 template <class Cell, class S>
@@ -296,11 +350,13 @@ double rnn_residual(const Cell& cell, std::span<const std::type_identity_t<S>> u
   return r;
 }
 
+namespace {
+
+// J_t and the right side of one sweep: b_t = f(x_{t−1}, u_t) − J_t x_{t−1} (eq. 1), or with `correction` the
+// residual r_t = f(x_{t−1}, u_t) − x_t of the correction form δ_t = J_t δ_{t−1} + r_t (see deer()).
 template <class Cell, class S>
-DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_identity_t<S>> u,
-                                    std::span<const std::type_identity_t<S>> x0,
-                                    std::span<const std::type_identity_t<S>> x, DeerMethod method) {
-  constexpr std::string_view fn = "seqref::ref::deer_linearize";
+DeerLinearization<S> linearize(std::string_view fn, const Cell& cell, std::span<const S> u, std::span<const S> x0,
+                               std::span<const S> x, DeerMethod method, bool correction) {
   const Index T = detail::check_deer_problem<Cell, S>(fn, cell, u, x0);
   const Index d = cell.dim, m = input_size(cell);
   require(x.size() == static_cast<std::size_t>(T * d), fn,
@@ -311,7 +367,9 @@ DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_
   const Index JD = transition_size(lin.kind, d);
   lin.J.resize(static_cast<std::size_t>(T * JD));
   lin.b.resize(static_cast<std::size_t>(T * d));
-  const std::vector<S> Jfixed = method == DeerMethod::fixed_a ? fixed_jacobian(cell) : std::vector<S>{};
+  const std::vector<S> Jfixed = method == DeerMethod::fixed_a      ? fixed_jacobian(cell)
+                                : method == DeerMethod::post_fixed ? post_fixed_matrix(cell)
+                                                                   : std::vector<S>{};
   std::vector<S> zero(static_cast<std::size_t>(d), S(0)), f(static_cast<std::size_t>(d)),
       Jfull(static_cast<std::size_t>(d * d));
   for (Index t = 0; t < T; ++t) {
@@ -319,8 +377,10 @@ DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_
                                      : x.subspan(static_cast<std::size_t>((t - 1) * d), static_cast<std::size_t>(d));
     std::span<const S> ut = u.subspan(static_cast<std::size_t>(t * m), static_cast<std::size_t>(m));
     cell_step<S>(cell, prev, ut, f);
-    if (method == DeerMethod::fixed_a)
+    if (method == DeerMethod::fixed_a || method == DeerMethod::post_fixed)
       Jfull = Jfixed;
+    else if (method == DeerMethod::at_zero)  // ∂f/∂x (0, u_t): the post's A_t = sech²(u_t)∘A for the tanh cell
+      cell_jacobian<S>(cell, std::span<const S>(zero), ut, Jfull);
     else
       cell_jacobian<S>(cell, prev, ut, Jfull);
     S* J = lin.J.data() + t * JD;
@@ -336,10 +396,19 @@ DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_
           acc += J[i * d + j] * prev[j];
         }
       }
-      b[i] = f[i] - acc;
+      b[i] = correction ? f[i] - x[static_cast<std::size_t>(t * d + i)] : f[i] - acc;
     }
   }
   return lin;
+}
+
+}  // namespace
+
+template <class Cell, class S>
+DeerLinearization<S> deer_linearize(const Cell& cell, std::span<const std::type_identity_t<S>> u,
+                                    std::span<const std::type_identity_t<S>> x0,
+                                    std::span<const std::type_identity_t<S>> x, DeerMethod method) {
+  return linearize<Cell, S>("seqref::ref::deer_linearize", cell, u, x0, x, method, false);
 }
 
 // eq. (1): x_t = J_t x_{t−1} + b_t for one sweep's linearisation — every sweep is one call of the scan engine.
@@ -366,6 +435,7 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
   const Index T = detail::check_deer_problem<Cell, S>(fn, cell, u, x0);
   const Index d = cell.dim;
   detail::check_deer_options<S>(fn, T, d, opt.tolerance, opt.max_sweeps, opt.damping, opt.initial_guess);
+  detail::check_deer_clip(fn, opt.clip);
   double x0_scale = 1;
   for (const S& v : x0) {
     using std::abs;
@@ -373,7 +443,9 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
   }
 
   DeerResult<S> res;
-  res.tolerance = opt.tolerance > 0 ? opt.tolerance : deer_default_tolerance(cell) * x0_scale;
+  const double default_tol = deer_default_tolerance(cell) * x0_scale;
+  res.tolerance = opt.tolerance > 0 ? opt.tolerance : default_tol;
+  const bool refine = !(opt.tolerance > 0);  // the default: go on to the working precision's rounding level
   const Index max_sweeps = opt.max_sweeps > 0 ? opt.max_sweeps : T;
   std::vector<S> x =
       opt.initial_guess.empty() ? std::vector<S>(static_cast<std::size_t>(T * d), S(0)) : opt.initial_guess;
@@ -392,9 +464,12 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
 
   std::ostringstream why;
   res.status = DeerStatus::max_sweeps;
-  if (res.residual <= res.tolerance) res.status = DeerStatus::converged;
-  while (res.status != DeerStatus::converged && res.sweeps < max_sweeps) {
-    const DeerLinearization<S> lin = deer_linearize<Cell, S>(cell, u, x0, x, opt.method);
+  bool stop = detail::deer_should_stop(res.residuals, res.tolerance, refine);
+  const std::vector<S> zero_state(static_cast<std::size_t>(d), S(0));
+  while (!stop && res.sweeps < max_sweeps) {
+    // the correction form of (1): δ_t = J_t δ_{t−1} + r_t, δ_0 = 0, r_t = f(x^(k)_{t−1}, u_t) − x^(k)_t, then
+    // x̂ = x^(k) + δ (file comment)
+    const DeerLinearization<S> lin = linearize<Cell, S>(fn, cell, u, x0, x, opt.method, true);
     const bool lin_finite = std::all_of(lin.J.begin(), lin.J.end(), [](const S& v) { return finite(v); }) &&
                             std::all_of(lin.b.begin(), lin.b.end(), [](const S& v) { return finite(v); });
     if (!lin_finite) {
@@ -404,11 +479,10 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
       why << "the linearisation of sweep " << res.sweeps << " overflowed (Inf/NaN in J or b): the iteration diverges";
       break;
     }
-    std::vector<S> next = solve_linearization<S>(lin, x0, T, d);
-    if (opt.damping != 1) {
-      const S a = S(opt.damping);
-      for (std::size_t i = 0; i < next.size(); ++i) next[i] = x[i] + a * (next[i] - x[i]);
-    }
+    std::vector<S> next = solve_linearization<S>(lin, zero_state, T, d);  // δ
+    const S a = S(opt.damping);
+    for (std::size_t i = 0; i < next.size(); ++i) next[i] = opt.damping != 1 ? x[i] + a * next[i] : x[i] + next[i];
+    detail::deer_clip(next, opt.clip);
     x.swap(next);
     ++res.sweeps;
     if (!std::all_of(x.begin(), x.end(), [](const S& v) { return finite(v); })) {
@@ -418,8 +492,9 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
       break;
     }
     record(res.sweeps, rnn_residual<Cell, S>(cell, u, x0, x));
-    if (res.residuals.back() <= res.tolerance) res.status = DeerStatus::converged;
+    stop = detail::deer_should_stop(res.residuals, res.tolerance, refine);
   }
+  if (res.residual <= res.tolerance) res.status = DeerStatus::converged;
   detail::finish_deer_result(res, opt.method, why);
   return res;
 }
@@ -437,7 +512,8 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
   template double deer_default_tolerance<S>(const Cell<S>&);                                                       \
   template void cell_step<S>(const Cell<S>&, std::span<const S>, std::span<const S>, std::span<S>);                \
   template void cell_jacobian<S>(const Cell<S>&, std::span<const S>, std::span<const S>, std::span<S>);            \
-  template std::vector<S> fixed_jacobian<S>(const Cell<S>&);
+  template std::vector<S> fixed_jacobian<S>(const Cell<S>&);                                                       \
+  template std::vector<S> post_fixed_matrix<S>(const Cell<S>&);
 #define SEQREF_DEER(S)          \
   SEQREF_DEER_CELL(TanhCell, S) \
   SEQREF_DEER_CELL(GruCell, S)

@@ -28,6 +28,19 @@ SEQREF_REGISTER_CHECK(method, "affine cell: newton converges in 1 sweep", "ref",
                       [] { return outcome_of_property(affine_cell_one_sweep(4, 100, 6)); });
 SEQREF_REGISTER_CHECK(method, "newton quadratic: e_{k+1} <= C e_k^2 + floor (d=8, T=200)", "ref",
                       [] { return outcome_of_property(newton_quadratic(8, 200, 0.9, 1).outcome); });
+SEQREF_REGISTER_CHECK(method, "newton errors over 100 draws (d=8, T=200, rho=0.9): median [q1, q3] per sweep", "ref",
+                      [] { return outcome_of_property(newton_error_distribution_check(8, 200, 0.9, 100, 6)); });
+SEQREF_REGISTER_CHECK(method, "post's A_t = sech^2(u_t) A (at_zero): sweeps between newton and fixed-A (d=8, T=200)",
+                      "ref", [] { return outcome_of_property(post_schemes_ordered(8, 200, 0.9, 1)); });
+SEQREF_REGISTER_CHECK(method, "GRU post_fixed 0.5(I + 0.5 U_h) = Jacobian at 0 iff biases are 0; converges", "ref",
+                      [] { return outcome_of_property(gru_post_matrix(GruConvention::cho, 1)); });
+SEQREF_REGISTER_CHECK(method, "GRU torch convention: same, and post_fixed converges", "ref",
+                      [] { return outcome_of_property(gru_post_matrix(GruConvention::torch, 1)); });
+SEQREF_REGISTER_CHECK(method, "f32 newton error (whole trajectory) within 2x the f32 sequential loop's (d=8, T=200)",
+                      "ref",
+                      [] { return outcome_of_property(f32_deer_vs_loop("ref", DeerMethod::newton, 8, 200, 0.9, 1)); });
+SEQREF_REGISTER_CHECK(method, "f32 newton on A = 50 I: non_finite without clip, converges with clip 1e8", "ref",
+                      [] { return outcome_of_property(clip_rescues_expanding_f32("ref")); });
 SEQREF_REGISTER_CHECK(method, "NaN/Inf and bad shapes/options throw invalid_argument", "ref",
                       [] { return outcome_of_property(bad_input_throws()); });
 SEQREF_REGISTER_CHECK(method, "divergent fixed-A (A = 50 I) reported non_finite with best iterate", "ref",
@@ -77,6 +90,7 @@ SEQREF_REGISTER_CHECK(method, "cpu newton deer, damping 0.7 and x0: same sweeps 
                         DeerOptions<double> o;
                         o.damping = 0.7;
                         o.max_sweeps = 200;
+                        o.tolerance = 1e-12;  // explicit: the default rule's last sweep is decided by rounding noise
                         const auto c = cpu::deer(cell, std::span<const double>(u), std::span<const double>(x0), o);
                         const auto r = ref::deer(cell, std::span<const double>(u), std::span<const double>(x0), o);
                         CheckOutcome out;
@@ -86,6 +100,13 @@ SEQREF_REGISTER_CHECK(method, "cpu newton deer, damping 0.7 and x0: same sweeps 
                                      std::to_string(r.sweeps);
                         return out;
                       });
+SEQREF_REGISTER_CHECK(method,
+                      "cpu f32 newton error (whole trajectory) within 2x the f32 sequential loop's (d=8, T=200)", "cpu",
+                      [] { return outcome_of_property(f32_deer_vs_loop("cpu", DeerMethod::newton, 8, 200, 0.9, 1)); });
+SEQREF_REGISTER_CHECK(method, "cpu f32 newton on A = 50 I: non_finite without clip, converges with clip 1e8", "cpu",
+                      [] { return outcome_of_property(clip_rescues_expanding_f32("cpu")); });
+SEQREF_REGISTER_CHECK(method, "cpu at_zero sweep f64 (chunk 7) vs Oracle sweep (d=5, T=300)", "cpu",
+                      [] { return outcome_of(cpu_sweep_vs_oracle<double>(DeerMethod::at_zero, 5, 300, 7, 0.9, 61)); });
 SEQREF_REGISTER_CHECK(method, "cpu divergent fixed-A reported non_finite with best iterate", "cpu",
                       [] { return outcome_of_property(divergence_reported("cpu")); });
 

@@ -48,6 +48,33 @@ TEST(DeerCpu, DeerMatchesOracleRelativeToReference) {
     }
 }
 
+TEST(DeerCpu, PostSchemeAtZeroSweepMatchesOracle) {
+  for (Index chunk : {1, 7, 1 << 20}) {
+    const auto r64 = cpu_sweep_vs_oracle<double>(DeerMethod::at_zero, 5, 300, chunk, 0.9, 61);
+    EXPECT_TRUE(r64.verdict.pass) << r64.detail << ": " << r64.verdict.err_u << "u vs " << r64.verdict.ref_err_u << "u";
+    const auto r32 = cpu_sweep_vs_oracle<float>(DeerMethod::at_zero, 8, 1000, chunk, 0.9, 62);
+    EXPECT_TRUE(r32.verdict.pass) << r32.detail << ": " << r32.verdict.err_u << "u vs " << r32.verdict.ref_err_u << "u";
+  }
+  for (DeerMethod m : {DeerMethod::at_zero, DeerMethod::post_fixed}) {
+    const auto r = cpu_deer_vs_oracle<double>(m, 8, 200, 0.9, 63);
+    EXPECT_TRUE(r.verdict.pass) << r.detail << ": " << r.verdict.err_u << "u vs " << r.verdict.ref_err_u << "u";
+  }
+}
+
+TEST(DeerCpu, Float32StopsAtTheWorkingPrecision) {
+  for (std::uint64_t seed : {1, 2, 3, 4, 5, 6}) {
+    const auto o = f32_deer_vs_loop("cpu", DeerMethod::newton, 8, 200, 0.9, seed);
+    EXPECT_TRUE(o.pass) << o.detail;
+  }
+  const auto o = f32_deer_vs_loop("cpu", DeerMethod::newton, 1, 20000, 0.9, 10);
+  EXPECT_TRUE(o.pass) << o.detail;
+}
+
+TEST(DeerCpu, ClipKeepsAnExpandingFloat32RunFinite) {
+  const auto o = clip_rescues_expanding_f32("cpu");
+  EXPECT_TRUE(o.pass) << o.detail;
+}
+
 RC_GTEST_PROP(DeerCpu, DeerRandom, ()) {
   const auto m = *rc::gen::element(DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi);
   const Index d = *rc::gen::element<Index>(1, 2, 5, 8);
@@ -88,6 +115,9 @@ TEST(DeerCpu, OptionsAndHistoryLikeTheReference) {
   o.keep_iterates = true;
   Index calls = 0;
   o.on_sweep = [&](const DeerSweepInfo<double>& s) { EXPECT_EQ(s.sweep, calls++); };
+  // an explicit tolerance stops at the first residual below it (deterministic); the default rule's last sweep is
+  // decided by rounding noise, which differs between the chunked scan and the loop (8 vs 7 sweeps here)
+  o.tolerance = 1e-12;
   const auto c = cpu::deer(cell, sp(u), {}, o);
   EXPECT_EQ(calls, c.sweeps + 1);
   calls = 0;
@@ -98,6 +128,7 @@ TEST(DeerCpu, OptionsAndHistoryLikeTheReference) {
   // x0 and damping
   const std::vector<double> x0{0.3, -0.2, 0.9};
   o.on_sweep = nullptr;
+  o.tolerance = ref::deer_default_tolerance(cell);  // explicit again, at the default's level (a 1e-12 error check)
   o.damping = 0.7;
   o.max_sweeps = 200;
   const auto cd = cpu::deer(cell, sp(u), sp(x0), o);

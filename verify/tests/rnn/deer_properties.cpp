@@ -104,7 +104,9 @@ GruCell<double> cast_back(const GruCell<float>& c) {
           convert<double>(c.Uh),
           convert<double>(c.bz),
           convert<double>(c.br),
-          convert<double>(c.bh)};
+          convert<double>(c.bh),
+          c.convention,
+          convert<double>(c.bhn)};
 }
 
 TanhCell<double> tanh_cell(Index d, double rho, std::uint64_t seed) {
@@ -162,7 +164,9 @@ GruCell<T> cast(const GruCell<double>& c) {
           convert<T>(c.Uh),
           convert<T>(c.bz),
           convert<T>(c.br),
-          convert<T>(c.bh)};
+          convert<T>(c.bh),
+          c.convention,
+          convert<T>(c.bhn)};
 }
 template <class T>
 std::vector<T> cast(const std::vector<double>& v) {
@@ -348,6 +352,178 @@ std::vector<double> error_per_sweep(DeerMethod method, Index d, Index T, double 
   std::vector<double> e;
   for (const auto& it : res.iterates) e.push_back(max_abs_diff(it, xs));
   return e;
+}
+
+namespace {
+
+double quantile(std::vector<double> v, double q) {  // linear interpolation between order statistics
+  std::sort(v.begin(), v.end());
+  const double pos = q * double(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const auto hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
+}
+
+}  // namespace
+
+ErrorDistribution newton_error_distribution(Index d, Index T, double rho, Index draws, Index sweeps) {
+  std::vector<std::vector<double>> per_sweep(static_cast<std::size_t>(sweeps + 1));
+  for (Index s = 1; s <= draws; ++s) {
+    const auto e = error_per_sweep(DeerMethod::newton, d, T, rho, static_cast<std::uint64_t>(s), sweeps);
+    for (std::size_t k = 0; k < per_sweep.size(); ++k) per_sweep[k].push_back(e[std::min(k, e.size() - 1)]);
+  }
+  ErrorDistribution out;
+  out.draws = draws;
+  for (const auto& v : per_sweep) {
+    out.q1.push_back(quantile(v, 0.25));
+    out.median.push_back(quantile(v, 0.5));
+    out.q3.push_back(quantile(v, 0.75));
+  }
+  return out;
+}
+
+Exact newton_error_distribution_check(Index d, Index T, double rho, Index draws, Index sweeps) {
+  const auto dist = newton_error_distribution(d, T, rho, draws, sweeps);
+  std::ostringstream os;
+  os << "newton tanh d=" << d << " T=" << T << " rho=" << rho << ", " << draws << " draws (seeds 1.." << draws
+     << "), e_k = max_t |x^(k)_t - x*_t|_inf, median [q1, q3] for k = 1.." << sweeps << ":";
+  os.precision(2);
+  for (Index k = 1; k <= sweeps; ++k)
+    os << ' ' << dist.median[static_cast<std::size_t>(k)] << " [" << dist.q1[static_cast<std::size_t>(k)] << ", "
+       << dist.q3[static_cast<std::size_t>(k)] << "]";
+  bool superlinear = true;
+  int ratios = 0;
+  double last = 2;
+  for (std::size_t k = 1; k + 1 < dist.median.size(); ++k) {
+    if (dist.median[k + 1] <= 1e-13) break;
+    const double r = dist.median[k + 1] / dist.median[k];
+    if (r >= last) superlinear = false;
+    last = r;
+    ++ratios;
+  }
+  Exact o;
+  o.value = dist.median.back();
+  o.pass = superlinear && ratios >= 2 && dist.median.back() <= 1e-12;
+  os << "; median contraction shrinks every sweep: " << (superlinear ? "yes" : "no");
+  o.detail = os.str();
+  return o;
+}
+
+namespace {
+
+Index sweeps_to(const std::vector<double>& e, double target) {
+  for (std::size_t k = 0; k < e.size(); ++k)
+    if (e[k] <= target) return static_cast<Index>(k);
+  return -1;
+}
+
+}  // namespace
+
+Exact post_schemes_ordered(Index d, Index T, double rho, std::uint64_t seed) {
+  const Index n = sweeps_to(error_per_sweep(DeerMethod::newton, d, T, rho, seed, T), 1e-10);
+  const Index z = sweeps_to(error_per_sweep(DeerMethod::at_zero, d, T, rho, seed, T), 1e-10);
+  const Index f = sweeps_to(error_per_sweep(DeerMethod::fixed_a, d, T, rho, seed, T), 1e-10);
+  Exact o;
+  o.value = double(z);
+  o.pass = n >= 0 && z >= 0 && f >= 0 && n <= z && z <= f;
+  std::ostringstream os;
+  os << "tanh d=" << d << " T=" << T << " rho=" << rho << " seed=" << seed << ": sweeps to max error <= 1e-10: newton "
+     << n << ", at_zero (A_t = sech^2(u_t) A) " << z << ", fixed_a " << f << " (-1: not within T)";
+  o.detail = os.str();
+  return o;
+}
+
+Exact gru_post_matrix(GruConvention convention, std::uint64_t seed) {
+  const Index d = 4, m = 3, T = 100;
+  auto cell = gru_cell(d, m, seed);
+  cell.convention = convention;
+  if (convention == GruConvention::torch) {
+    SplitMix64 rng(seed + 99);
+    cell.bhn = gaussian(d, 0.5, rng);
+  }
+  auto zero = cell;
+  std::fill(zero.bz.begin(), zero.bz.end(), 0.0);
+  std::fill(zero.br.begin(), zero.br.end(), 0.0);
+  std::fill(zero.bh.begin(), zero.bh.end(), 0.0);
+  if (!zero.bhn.empty()) std::fill(zero.bhn.begin(), zero.bhn.end(), 0.0);
+  const double equal = max_abs_diff(ref::fixed_jacobian(zero), ref::post_fixed_matrix(zero));
+  const double differ = max_abs_diff(ref::fixed_jacobian(cell), ref::post_fixed_matrix(cell));
+  const auto u = gaussian_inputs(T, m, seed);
+  const auto xs = ref::rnn_sequential(cell, cspan(u), {});
+  const auto run = ref::deer(cell, cspan(u), {}, options(DeerMethod::post_fixed));
+  const double err = max_abs_diff(run.states, xs);
+  Exact o;
+  o.value = differ;
+  o.pass = equal <= 4 * u_of<double>() && differ > 0.05 && run.converged && err <= 1e-10;
+  std::ostringstream os;
+  os << "GRU (" << (convention == GruConvention::torch ? "torch" : "cho") << ") d=" << d << " m=" << m
+     << " seed=" << seed << ": max|J(0,0) - 0.5(I + 0.5 U_h)| = " << equal << " with zero biases, " << differ
+     << " with the cell's biases; post_fixed run: " << run.reason << ", max error vs sequential " << err;
+  o.detail = os.str();
+  return o;
+}
+
+Exact f32_deer_vs_loop(std::string_view backend, DeerMethod method, Index d, Index T, double rho, std::uint64_t seed) {
+  const auto cell = tanh_cell(d, rho, seed);
+  const auto u = gaussian_inputs(T, d, seed);
+  const auto cs = cast<float>(cell);
+  const auto us = cast<float>(u);
+  const auto xo = float_problem_in_double(cell, u);
+  DeerOptions<float> o;
+  o.method = method;
+  const auto res = backend == "cpu" ? cpu::deer(cs, cspan(us), {}, o) : ref::deer(cs, cspan(us), {}, o);
+  const auto seq = backend == "cpu" ? cpu::rnn_sequential(cs, cspan(us), {}) : ref::rnn_sequential(cs, cspan(us), {});
+  double e_deer = 0, e_seq = 0, all_deer = 0, all_seq = 0, xT = 0;
+  for (std::size_t k = 0; k < xo.size(); ++k) {
+    const double a = std::abs(double(res.states[k]) - xo[k]), b = std::abs(double(seq[k]) - xo[k]);
+    all_deer = std::max(all_deer, a);
+    all_seq = std::max(all_seq, b);
+    if (k >= static_cast<std::size_t>((T - 1) * d)) {
+      e_deer = std::max(e_deer, a);
+      e_seq = std::max(e_seq, b);
+      xT = std::max(xT, std::abs(xo[k]));
+    }
+  }
+  // no float result is closer than its own rounding, u/2 |x_T|: the loop's final-state error is floored there
+  const double half_ulp = 0.5 * u_of<float>() * xT;
+  Exact out;
+  out.value = e_deer / std::max(e_seq, half_ulp);
+  // asserted: the whole trajectory (the max over T·d entries); the final state alone is one sample of rounding
+  // noise at the 1u level (DEER 1.0–1.8u vs the loop's 0.4–0.7u on some seeds: up to 2.7×), reported, not asserted
+  out.pass = res.converged && all_deer <= 2 * all_seq;
+  std::ostringstream os;
+  os << backend << " f32 " << to_string(method) << " tanh d=" << d << " T=" << T << " rho=" << rho << " seed=" << seed
+     << ", errors vs the double solve of the float inputs in u: final state DEER " << e_deer / u_of<float>()
+     << ", loop " << e_seq / u_of<float>() << " (floor u/2 |x_T| = " << half_ulp / u_of<float>()
+     << "); whole trajectory DEER " << all_deer / u_of<float>() << ", loop " << all_seq / u_of<float>()
+     << "; DEER: " << res.reason;
+  out.detail = os.str();
+  return out;
+}
+
+Exact clip_rescues_expanding_f32(std::string_view backend) {
+  const Index d = 2, T = 400;
+  TanhCell<float> cell{d, {50.f, 0.f, 0.f, 50.f}};
+  const auto ud = gaussian_inputs(T, d, 5);
+  const auto u = cast<float>(ud);
+  const auto xo = float_problem_in_double(TanhCell<double>{d, {50.0, 0.0, 0.0, 50.0}}, ud);
+  auto run = [&](double clip) {
+    DeerOptions<float> o;
+    o.clip = clip;
+    return backend == "cpu" ? cpu::deer(cell, cspan(u), {}, o) : ref::deer(cell, cspan(u), {}, o);
+  };
+  const auto plain = run(0);
+  const auto clipped = run(1e8);
+  double err = 0;
+  for (std::size_t i = 0; i < xo.size(); ++i) err = std::max(err, std::abs(double(clipped.states[i]) - xo[i]));
+  Exact o;
+  o.value = double(clipped.sweeps);
+  o.pass = plain.status == DeerStatus::non_finite && plain.best_sweep == 0 && clipped.converged && err <= 4e-6;
+  std::ostringstream os;
+  os << backend << " f32 newton, A = 50 I, d=2, T=400: clip 0: " << plain.reason << "; clip 1e8: " << clipped.reason
+     << ", max error vs the double sequential solve " << err;
+  o.detail = os.str();
+  return o;
 }
 
 Exact bad_input_throws() {

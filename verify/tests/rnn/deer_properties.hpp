@@ -65,6 +65,41 @@ Quadratic newton_quadratic(Index d, Index T, double rho, std::uint64_t seed);
 /// post's comparison, for the method, until convergence or `sweeps` sweeps.
 std::vector<double> error_per_sweep(DeerMethod method, Index d, Index T, double rho, std::uint64_t seed, Index sweeps);
 
+/// Newton's errors e_k = max_t ‖x^(k)_t − x*_t‖∞ (x^(0) = 0, x* the double sequential solve), k = 0..sweeps, over
+/// `draws` draws of the tanh problem (seeds 1..draws): the quartiles of each e_k over the draws.
+struct ErrorDistribution {
+  Index draws = 0;
+  std::vector<double> q1, median, q3;  ///< [sweeps + 1]
+};
+ErrorDistribution newton_error_distribution(Index d, Index T, double rho, Index draws, Index sweeps);
+
+/// The median of the distribution shows Newton's quadratic shape: the median contraction e_{k+1}/e_k shrinks from
+/// sweep to sweep while above 1e-13, and the median reaches 1e-12 within `sweeps`. value = the median e at the last
+/// sweep; detail: median [q1, q3] per sweep.
+Exact newton_error_distribution_check(Index d, Index T, double rho, Index draws, Index sweeps);
+
+/// The post's schemes side by side on the tanh problem (seed): sweeps until max_t ‖x^(k)_t − x*_t‖∞ ≤ 1e-10 for
+/// newton, at_zero (the post's A_t = sech²(u_t)∘A) and fixed_a; pass iff all three get there within T sweeps and
+/// newton ≤ at_zero ≤ fixed_a. value = at_zero's count.
+Exact post_schemes_ordered(Index d, Index T, double rho, std::uint64_t seed);
+
+/// The GRU's post_fixed matrix ½(I + ½U_h) vs its fixed_a matrix (the Jacobian at zero), for `convention`: equal to
+/// rounding (≤ 4u) when every bias is zero, different (max entry difference > 0.05) with the default biases; and DEER
+/// with post_fixed converges to the sequential solve (within 1e-10) on the default cell. value = the difference with
+/// biases.
+Exact gru_post_matrix(GruConvention convention, std::uint64_t seed);
+
+/// float32 DEER (backend "ref" or "cpu", method) against the plain float32 sequential loop, both vs the double
+/// sequential solve of the same float inputs (max-abs): pass iff the run converged and DEER's error over the whole
+/// trajectory is ≤ 2× the loop's; value = the final-state ratio (the loop's error floored at u/2 ‖x_T‖∞, the rounding
+/// of the result itself), reported only: one entry's rounding noise at the 1u level.
+Exact f32_deer_vs_loop(std::string_view backend, DeerMethod method, Index d, Index T, double rho, std::uint64_t seed);
+
+/// float32 Newton on a strongly expanding tanh RNN (A = 50 I, d = 2, T = 400): without clip the first sweep
+/// overflows (status non_finite); with clip = 1e8 it converges, its states within 4·1e-6 of the double sequential
+/// solve. backend "ref" or "cpu". value = the clipped run's sweeps.
+Exact clip_rescues_expanding_f32(std::string_view backend);
+
 /// Non-finite inputs (A, u, x0, initial guess) and bad options throw std::invalid_argument from ref, cpu (and cuda when
 /// available); pass iff every case threw.
 Exact bad_input_throws();

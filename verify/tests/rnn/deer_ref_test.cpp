@@ -10,6 +10,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <limits>
 
 namespace seqref::verify::deer {
@@ -42,7 +43,7 @@ TEST(DeerRef, TanhCellHandValues) {
 
 TEST(DeerRef, GruCellHandValues) {
   // d = m = 1: z = σ(wz u + uz x + bz), r = σ(wr u + ur x + br), h = tanh(wh u + uh r x + bh), x' = (1 − z) x + z h
-  GruCell<double> c{1, 1, {0.5}, {-0.3}, {1.2}, {0.4}, {0.9}, {-0.7}, {0.1}, {-0.2}, {0.3}};
+  GruCell<double> c{1, 1, {0.5}, {-0.3}, {1.2}, {0.4}, {0.9}, {-0.7}, {0.1}, {-0.2}, {0.3}, GruConvention::cho, {}};
   const double x = 0.25, u = -0.8;
   const double z = 1 / (1 + std::exp(-(0.5 * u + 0.4 * x + 0.1)));
   const double r = 1 / (1 + std::exp(-(-0.3 * u + 0.9 * x + -0.2)));
@@ -77,11 +78,126 @@ double jacobian_fd_error(const Cell& cell, Index m, std::uint64_t seed) {
   return worst;
 }
 
+// The GRU in torch.nn.GRUCell's convention, with a non-zero b_hn.
+GruCell<double> torch_gru(Index d, Index m, std::uint64_t seed) {
+  auto g = gru_cell(d, m, seed);
+  g.convention = GruConvention::torch;
+  g.bhn = gaussian_inputs(1, d, seed + 7);
+  for (double& b : g.bhn) b *= 0.5;
+  return g;
+}
+
 TEST(DeerRef, JacobiansMatchFiniteDifferencesAtOracle) {
   for (Index d : {1, 2, 5, 8}) {
     EXPECT_LT(jacobian_fd_error(tanh_cell(d, 0.9, 10 + d), d, 3), 1e-25) << "tanh d=" << d;
     EXPECT_LT(jacobian_fd_error(gru_cell(d, 3, 20 + d), 3, 4), 1e-25) << "GRU d=" << d;
+    EXPECT_LT(jacobian_fd_error(torch_gru(d, 3, 30 + d), 3, 5), 1e-25) << "torch GRU d=" << d;
   }
+}
+
+TEST(DeerRef, TorchGruCellHandValues) {
+  // d = m = 1, torch.nn.GRUCell: n = tanh(wh u + bh + r (uh x + bhn)), x' = (1 − z) n + z x
+  GruCell<double> c{1,    1, {0.5}, {-0.3}, {1.2}, {0.4}, {0.9}, {-0.7}, {0.1}, {-0.2}, {0.3}, GruConvention::torch,
+                    {0.6}};
+  const double x = 0.25, u = -0.8;
+  const double z = 1 / (1 + std::exp(-(0.5 * u + 0.4 * x + 0.1)));
+  const double r = 1 / (1 + std::exp(-(-0.3 * u + 0.9 * x + -0.2)));
+  const double n = std::tanh(1.2 * u + 0.3 + r * (-0.7 * x + 0.6));
+  std::vector<double> out(1), xs{x}, us{u};
+  ref::cell_step<double>(c, sp(xs), sp(us), out);
+  EXPECT_NEAR(out[0], (1 - z) * n + z * x, 4e-16);
+  // the update gate is the complement of cho's: with U_h = 0 and b_hn = 0, torch's f with (W_z, U_z, b_z) equals
+  // cho's with (−W_z, −U_z, −b_z) (σ(−a) = 1 − σ(a))
+  GruCell<double> t{1, 1, {0.5}, {-0.3}, {1.2}, {0.4}, {0.9}, {0.0}, {0.1}, {-0.2}, {0.3}, GruConvention::torch, {}};
+  GruCell<double> k{1, 1, {-0.5}, {-0.3}, {1.2}, {-0.4}, {0.9}, {0.0}, {-0.1}, {-0.2}, {0.3}, GruConvention::cho, {}};
+  std::vector<double> ot(1), ok(1);
+  ref::cell_step<double>(t, sp(xs), sp(us), ot);
+  ref::cell_step<double>(k, sp(xs), sp(us), ok);
+  EXPECT_NEAR(ot[0], ok[0], 4e-16);
+}
+
+TEST(DeerRef, TorchGruDeerEqualsSequential) {
+  const auto g = torch_gru(6, 4, 3);
+  const auto u = gaussian_inputs(150, 4, 3);
+  const auto xs = ref::rnn_sequential(g, sp(u), {});
+  for (DeerMethod m : {DeerMethod::newton, DeerMethod::quasi, DeerMethod::fixed_a, DeerMethod::post_fixed}) {
+    DeerOptions<double> o;
+    o.method = m;
+    const auto r = ref::deer(g, sp(u), {}, o);
+    ASSERT_TRUE(r.converged) << r.reason;
+    double err = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) err = std::max(err, std::abs(r.states[i] - xs[i]));
+    EXPECT_LT(err, 1e-12) << to_string(m) << ": " << r.reason;
+  }
+}
+
+TEST(DeerRef, GruConventionAndClipAreValidated) {
+  const auto u = gaussian_inputs(10, 2, 1);
+  auto g = gru_cell(3, 2, 1);
+  g.bhn.assign(3, 0.1);  // cho has no b_hn
+  EXPECT_THROW((void)ref::deer(g, sp(u), {}), std::invalid_argument);
+  g.convention = GruConvention::torch;
+  EXPECT_NO_THROW((void)ref::deer(g, sp(u), {}));
+  g.bhn.assign(2, 0.1);  // not [d]
+  EXPECT_THROW((void)ref::deer(g, sp(u), {}), std::invalid_argument);
+  const auto c = tanh_cell(3, 0.9, 1);
+  const auto ut = gaussian_inputs(10, 3, 1);
+  DeerOptions<double> o;
+  for (double bad : {-1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    o.clip = bad;
+    EXPECT_THROW((void)ref::deer(c, sp(ut), {}, o), std::invalid_argument) << bad;
+    EXPECT_THROW((void)cpu::deer(c, sp(ut), {}, o), std::invalid_argument) << bad;
+  }
+}
+
+TEST(DeerRef, PostSchemeAtZeroIsTheSech2ScaledA) {
+  // the post's A_t = sech²(u_t)∘A: row i of A scaled by sech²(u_{t,i}), whatever the iterate
+  const Index d = 4, T = 6;
+  const auto cell = tanh_cell(d, 0.9, 2);
+  const auto u = gaussian_inputs(T, d, 2);
+  const auto x = gaussian_inputs(T, d, 3);
+  const auto lin = ref::deer_linearize(cell, sp(u), {}, sp(x), DeerMethod::at_zero);
+  for (Index t = 0; t < T; ++t)
+    for (Index i = 0; i < d; ++i) {
+      const double sech2 = 1.0 / (std::cosh(u[t * d + i]) * std::cosh(u[t * d + i]));
+      for (Index j = 0; j < d; ++j)
+        EXPECT_NEAR(lin.J[(t * d + i) * d + j], sech2 * cell.A[i * d + j], 4e-16) << t << ' ' << i << ' ' << j;
+    }
+}
+
+TEST(DeerRef, PostSchemeAtZeroConvergesBetweenNewtonAndFixedA) {
+  for (std::uint64_t seed : {1, 2, 3, 4, 5}) {
+    const auto o = post_schemes_ordered(8, 200, 0.9, seed);
+    EXPECT_TRUE(o.pass) << o.detail;
+  }
+}
+
+TEST(DeerRef, GruPostMatrixIsTheJacobianAtZeroOnlyWithoutBiases) {
+  for (GruConvention c : {GruConvention::cho, GruConvention::torch})
+    for (std::uint64_t seed : {1, 2}) {
+      const auto o = gru_post_matrix(c, seed);
+      EXPECT_TRUE(o.pass) << o.detail;
+    }
+}
+
+TEST(DeerRef, NewtonErrorDistributionOverDraws) {
+  // the post's setting over 100 draws: the catalogue's "typical" figures are a distribution, not one seed
+  const auto o = newton_error_distribution_check(8, 200, 0.9, 100, 6);
+  EXPECT_TRUE(o.pass) << o.detail;
+  std::cout << o.detail << '\n';
+}
+
+TEST(DeerRef, Float32StopsAtTheWorkingPrecision) {
+  // the default stopping rule: float32 DEER's final state within 2x the float32 sequential loop's error
+  for (std::uint64_t seed : {1, 2, 3, 4, 5, 6}) {
+    const auto o = f32_deer_vs_loop("ref", DeerMethod::newton, 8, 200, 0.9, seed);
+    EXPECT_TRUE(o.pass) << o.detail;
+  }
+}
+
+TEST(DeerRef, ClipKeepsAnExpandingFloat32RunFinite) {
+  const auto o = clip_rescues_expanding_f32("ref");
+  EXPECT_TRUE(o.pass) << o.detail;
 }
 
 TEST(DeerRef, FixedJacobians) {
@@ -99,7 +215,8 @@ TEST(DeerRef, LinearizationIsExactAtTheIterate) {
   const auto cell = tanh_cell(d, 0.9, 3);
   const auto u = gaussian_inputs(T, d, 3);
   const auto x = gaussian_inputs(T, d, 4);
-  for (DeerMethod m : {DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi}) {
+  for (DeerMethod m :
+       {DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi, DeerMethod::at_zero, DeerMethod::post_fixed}) {
     const auto lin = ref::deer_linearize(cell, sp(u), {}, sp(x), m);
     ASSERT_EQ(lin.kind, m == DeerMethod::quasi ? Transition::diagonal : Transition::dense);
     for (Index t = 1; t < T; ++t) {
@@ -131,7 +248,8 @@ TEST(DeerRef, SweepIsTheScanOfItsLinearization) {
 }
 
 TEST(DeerRef, FixedPointEqualsSequential) {
-  for (DeerMethod m : {DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi})
+  for (DeerMethod m :
+       {DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi, DeerMethod::at_zero, DeerMethod::post_fixed})
     for (bool gru : {false, true}) {
       const auto r = fixed_point_vs_sequential(m, gru, 8, 200, 0.9, 11);
       EXPECT_TRUE(r.verdict.pass) << r.detail << ": " << r.verdict.err_u << "u vs sequential " << r.verdict.ref_err_u
@@ -151,7 +269,8 @@ RC_GTEST_PROP(DeerRef, FixedPointEqualsSequentialRandom, ()) {
 }
 
 TEST(DeerRef, ExactPrefixAfterNSweeps) {
-  for (DeerMethod m : {DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi})
+  for (DeerMethod m :
+       {DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi, DeerMethod::at_zero, DeerMethod::post_fixed})
     for (bool gru : {false, true}) {
       const auto r = exact_prefix(m, gru, 8, 60, 0.9, 12);
       EXPECT_TRUE(r.verdict.pass) << r.detail << ": " << r.verdict.err_u << "u vs sequential " << r.verdict.ref_err_u

@@ -3,8 +3,11 @@
 /// Optimized DEER for the tanh RNN x_t = tanh(A x_{t−1} + u_t) (method, options, statuses and the reference:
 /// seqref/ref/rnn/deer.hpp; arXiv 2309.12252, 2407.19115). Same semantics as seqref::ref::deer: every sweep solves
 /// the linear recurrence x_t = J_t x_{t−1} + b_t, b_t = f(x^(k)_{t−1}, u_t) − J_t x^(k)_{t−1}, with the scan engine
-/// of the backend; the residual max_t ‖x_t − f(x_{t−1}, u_t)‖∞ decides convergence; the best iterate is returned
-/// with a status and a reason, never an exception, when the run does not converge.
+/// of the backend (cpu::deer in the reference's correction form δ_t = J_t δ_{t−1} + f(x^(k)_{t−1}, u_t) − x^(k)_t,
+/// x^(k+1) = x^(k) + δ; cuda::deer in the plain form); the residual max_t ‖x_t − f(x_{t−1}, u_t)‖∞ and the
+/// reference's stopping rule decide convergence; the best iterate is returned with a status and a reason, never an
+/// exception, when the run does not converge. Methods: all of DeerMethod on the cpu (post_fixed = fixed_a for the
+/// tanh cell); cuda refuses at_zero and clip ≠ 0 (std::invalid_argument).
 ///
 /// Shapes (row-major, contiguous): A [d, d]; u [T, d]; x0 [d] or empty (zero); states [T, d]. One sequence (no
 /// batch dimension). Bad input throws std::invalid_argument with the reference's messages (function name aside).

@@ -17,13 +17,29 @@
 ///   - quasi    J_t = diag(∂f/∂x (x^(k)_{t−1}, u_t)), its diagonal (quasi-DEER): a diagonal scan, O(d) per step,
 ///              linear convergence;
 ///   - fixed_a  a constant J (the post's "fixed A", Jacobi-like): for the tanh cell J = A (the Jacobian with the
-///              tanh′ factor dropped); for the GRU the cell's Jacobian at (x = 0, u = 0) (see GruCell).
+///              tanh′ factor dropped); for the GRU the cell's Jacobian at (x = 0, u = 0) (see GruCell);
+///   - at_zero  J_t = ∂f/∂x (0, u_t), the Jacobian at x = 0, fixed across sweeps: for the tanh cell the post's
+///              intermediate scheme A_t = sech²(u_t)∘A (kexue.fm/archives/9783, "加快收敛": "其中A_t = sech² u_t∘A",
+///              i.e. row i of A scaled by sech²(u_{t,i})); for the GRU the same construction (derived);
+///   - post_fixed the post's constant matrix: A for the tanh cell (= fixed_a), ½(I + ½U_h) for the GRU (post 9783,
+///              "一般情形": "所以可以选取A=½(I+½U_h)", all gates taken as ½). It equals the GRU's fixed_a matrix
+///              (the Jacobian at zero) exactly when b_z = b_r = b_h = 0 (and b_hn = 0 in the torch convention).
 /// Whatever J_t is, (1) makes x^(k+1)_t = f(x^(k)_{t−1}, u_t) exactly when x^(k+1)_{t−1} = x^(k)_{t−1}; since x_0 is
 /// exact, after n undamped sweeps states 1..n are exact (in exact arithmetic; to rounding in floating point), so
 /// every undamped method reaches the sequential solution within T sweeps. An affine f with J_t = ∂f/∂x makes (1)
 /// exact: Newton converges in one sweep.
 ///
-/// Damping (optional, DeerOptions::damping = α ∈ (0, 1]): x^(k+1) ← x^(k) + α (x̂ − x^(k)), x̂ the solution of (1)
+/// Correction form. deer() (every backend but cuda) solves (1) shifted by the iterate: with δ_t = x^(k+1)_t − x^(k)_t,
+///
+///   (1')  δ_t = J_t δ_{t−1} + r_t,   δ_0 = 0,   r_t = f(x^(k)_{t−1}, u_t) − x^(k)_t,
+///
+/// the same recurrence in exact arithmetic, then x^(k+1) = x^(k) + δ. Its right side is the residual itself, so the
+/// scan's rounding is relative to the correction δ, not to the states: at the fixed point each state is
+/// fl(f(x_{t−1})) plus one rounding of the addition, as in the sequential loop. The plain form (1) (deer_linearize,
+/// deer_sweep) leaves the fixed point a residual of ≈ (d + 1)u‖J‖∞ (rounding of b_t = f − J x and of J x + b): on the
+/// post's setting float32 Newton then ends 1.5–3.3× less accurate than the float32 loop at the final state.
+///
+/// Damping (optional, DeerOptions::damping = α ∈ (0, 1]): x^(k+1) ← x^(k) + α (x̂ − x^(k)) = x^(k) + α δ, x̂ the solution of (1)
 /// (a plain step damping, the simplest member of the ELK family's trust-region idea; α = 1 is undamped). With
 /// α < 1 the exact-prefix property is lost (state t approaches its value geometrically) and the default
 /// max_sweeps may not suffice: it is meant for divergent fixed-A runs, not for Newton near the solution.
@@ -32,9 +48,19 @@
 ///
 ///   (2)  r(x) = max_t ‖x_t − f(x_{t−1}, u_t)‖∞        (x_0 the given initial state)
 ///
-/// is evaluated; the run stops with status converged when r ≤ tolerance, with status max_sweeps when the sweep
-/// limit is reached first, and with status non_finite as soon as a linearisation or an iterate is Inf/NaN
-/// (overflow of a divergent iteration). It never throws for non-convergence: the result holds the BEST iterate
+/// is evaluated. With an explicit tolerance the run stops as soon as r ≤ tolerance. With the default tolerance
+/// (DeerOptions::tolerance = 0) r ≤ tolerance only marks the run as converged; it then goes on to the rounding level
+/// of the working precision, stopping at the first sweep that fails to halve the residual (or r = 0): what rounding
+/// allows, in any precision, at the cost of one or two sweeps for Newton. Stopping at the first r ≤ tolerance left
+/// float32 runs 25–42× less accurate than the sequential loop (tolerance ≈ 500u on the post's setting). The status
+/// is converged when the best residual is ≤ tolerance, max_sweeps when the sweep limit is reached first, and non_finite as soon
+/// as a linearisation or an iterate is Inf/NaN (overflow of a divergent iteration).
+///
+/// Clipping (DeerOptions::clip = c > 0): after every sweep each entry of the iterate is clamped to [−c, c] and a
+/// NaN entry set to 0, the safeguard of machine-discovery/deer (clip_ytnext, c = 1e8). It keeps a strongly
+/// expanding iteration finite (float32 Newton on A = 50 I overflows in its first sweep without it); the clamped
+/// iterate is just another guess, so the fixed point and the exact-prefix property are unchanged as long as the
+/// true states lie in [−c, c]. Default 0: off, and an overflow is reported as non_finite. It never throws for non-convergence: the result holds the BEST iterate
 /// seen (smallest residual; the initial guess counts as sweep 0), its sweep index, the residual history and a
 /// one-line reason. NaN/Inf in the inputs (cell weights, u, x0, initial guess) throw std::invalid_argument.
 ///
@@ -56,7 +82,7 @@
 namespace seqref {
 
 /// How a DEER sweep linearises the cell (see the file comment).
-enum class DeerMethod { fixed_a, newton, quasi };
+enum class DeerMethod { fixed_a, newton, quasi, at_zero, post_fixed };
 
 /// How a DEER run ended.
 enum class DeerStatus {
@@ -76,16 +102,29 @@ struct TanhCell {
   std::vector<S> A;  ///< [d, d]
 };
 
-/// The GRU cell (Cho et al. 2014, the convention of torch.nn.GRUCell with the reset gate applied before U_h):
+/// Which GRU (see GruCell).
+enum class GruConvention {
+  cho,  ///< Cho et al. 2014 / post 9783: reset before U_h, f = (1 − z) ∘ x + z ∘ h̃ (z gates the NEW candidate)
+  torch,  ///< torch.nn.GRUCell: reset after U_h (with its own bias b_hn), f = (1 − z) ∘ n + z ∘ x (z keeps the OLD x)
+};
+
+/// The GRU cell, state d, input m; W_* [d, m], U_* [d, d], b_* [d], row-major. Two conventions:
 ///
-///   z = σ(W_z u_t + U_z x + b_z),  r = σ(W_r u_t + U_r x + b_r),  h̃ = tanh(W_h u_t + U_h (r ∘ x) + b_h),
-///   f(x, u_t) = (1 − z) ∘ x + z ∘ h̃,
+///   cho (default; the post's form, Cho et al. 2014):
+///     z = σ(W_z u_t + U_z x + b_z),  r = σ(W_r u_t + U_r x + b_r),  h̃ = tanh(W_h u_t + U_h (r ∘ x) + b_h),
+///     f(x, u_t) = (1 − z) ∘ x + z ∘ h̃;
+///   torch (torch.nn.GRUCell with W_ir|W_iz|W_in = W_r|W_z|W_h, W_hr|W_hz|W_hn = U_r|U_z|U_h, b_ir + b_hr = b_r,
+///   b_iz + b_hz = b_z, b_in = b_h, b_hn = bhn):
+///     z, r as above,  n = tanh(W_h u_t + b_h + r ∘ (U_h x + b_hn)),  f(x, u_t) = (1 − z) ∘ n + z ∘ x.
 ///
-/// state d, input m; W_* [d, m], U_* [d, d], b_* [d], row-major. Its Jacobian is
-///   ∂f/∂x = diag(1 − z) + diag((h̃ − x) z (1 − z)) U_z
-///         + diag(z (1 − h̃²)) U_h [diag(r) + diag(x r (1 − r)) U_r].
-/// fixed_a uses this Jacobian at (x = 0, u = 0) — diag(1 − z₀) + diag(h̃₀ z₀(1 − z₀)) U_z + diag(z₀(1 − h̃₀²)) U_h
-/// diag(r₀) with z₀ = σ(b_z), r₀ = σ(b_r), h̃₀ = tanh(b_h) — one constant matrix, the GRU's analogue of "A".
+/// So torch's update gate z is the complement of cho's (z keeps the old state instead of admitting the new one)
+/// and its reset gate multiplies U_h x + b_hn instead of x; with U_h = 0 and b_hn = 0 the two differ only by z ↔ 1 − z.
+/// Jacobians:
+///   cho    ∂f/∂x = diag(1 − z) + diag((h̃ − x) z (1 − z)) U_z + diag(z (1 − h̃²)) U_h [diag(r) + diag(x r (1 − r)) U_r];
+///   torch  ∂f/∂x = diag(z) + diag((x − n) z (1 − z)) U_z + diag((1 − z)(1 − n²)) [diag(r) U_h + diag(q r (1 − r)) U_r],
+///          q = U_h x + b_hn.
+/// fixed_a uses this Jacobian at (x = 0, u = 0) — for cho diag(1 − z₀) + diag(h̃₀ z₀(1 − z₀)) U_z + diag(z₀(1 − h̃₀²))
+/// U_h diag(r₀) with z₀ = σ(b_z), r₀ = σ(b_r), h̃₀ = tanh(b_h) — one constant matrix, the GRU's analogue of "A".
 template <class S>
 struct GruCell {
   using Scalar = S;
@@ -94,6 +133,8 @@ struct GruCell {
   std::vector<S> Wz, Wr, Wh;  ///< [d, m]
   std::vector<S> Uz, Ur, Uh;  ///< [d, d]
   std::vector<S> bz, br, bh;  ///< [d]
+  GruConvention convention = GruConvention::cho;
+  std::vector<S> bhn;  ///< [d], torch convention only (empty: 0); must be empty for cho
 };
 
 /// What the per-sweep callback sees: the iterate after `sweep` sweeps (0: the initial guess) and its residual (2).
@@ -114,6 +155,8 @@ struct DeerOptions {
   Index max_sweeps = 0;
   /// Step damping α ∈ (0, 1] (1: undamped).
   double damping = 1;
+  /// Clip every iterate to [−clip, clip] (NaN → 0) after each sweep (see the file comment); 0: off. Finite, >= 0.
+  double clip = 0;
   /// Initial iterate [T, d]; empty: zeros.
   std::vector<S> initial_guess;
   /// Keep every iterate in DeerResult::iterates (for convergence tables; memory (sweeps + 1)·T·d).
@@ -146,6 +189,33 @@ template <class S>
 void check_deer_options(std::string_view fn, Index T, Index d, double tolerance, Index max_sweeps, double damping,
                         std::span<const S> initial_guess);
 
+/// Clip option check shared by every backend: finite and >= 0.
+void check_deer_clip(std::string_view fn, double clip);
+
+/// The stopping rule of every backend (file comment), after the residual of the latest iterate was appended to
+/// `residuals`: stop when r ≤ tolerance and (an explicit tolerance, or r = 0, or r > r_prev / 2).
+inline bool deer_should_stop(const std::vector<double>& residuals, double tolerance, bool refine) {
+  const double r = residuals.back();
+  if (!(r <= tolerance)) return false;
+  if (!refine || r == 0 || residuals.size() < 2) return true;
+  return r > 0.5 * residuals[residuals.size() - 2];
+}
+
+/// Applies DeerOptions::clip to an iterate (no-op for clip = 0).
+template <class S>
+void deer_clip(std::vector<S>& x, double clip) {
+  if (clip <= 0) return;
+  const S c = S(clip);
+  for (S& v : x) {
+    if (v != v)
+      v = S(0);
+    else if (v > c)
+      v = c;
+    else if (v < -c)
+      v = -c;
+  }
+}
+
 /// The end of every backend's DEER loop (one wording): sets `converged` from `status` and `reason` from what `why`
 /// already holds (the non-finite case writes its cause there) plus the outcome, method, residual and tolerance.
 template <class S>
@@ -155,6 +225,8 @@ void finish_deer_result(DeerResult<S>& res, DeerMethod method, std::ostringstrea
     why << "converged after " << res.sweeps << " sweeps";
   else if (res.status == DeerStatus::max_sweeps)
     why << "not converged: " << res.sweeps << " sweeps (the limit) left residual " << res.residuals.back();
+  else if (res.status == DeerStatus::non_finite)
+    why << " (DeerOptions::clip keeps the iterates finite)";
   why << " (" << to_string(method) << ", residual " << res.residual << " of sweep " << res.best_sweep << ", tolerance "
       << res.tolerance << ")";
   if (!res.converged) why << "; returning the best iterate";
@@ -193,6 +265,12 @@ std::vector<S> fixed_jacobian(const TanhCell<S>& cell);
 template <class S>
 std::vector<S> fixed_jacobian(const GruCell<S>& cell);
 
+/// The post_fixed matrix (post 9783): A for the tanh cell, ½(I + ½U_h) for the GRU, [d, d].
+template <class S>
+std::vector<S> post_fixed_matrix(const TanhCell<S>& cell);
+template <class S>
+std::vector<S> post_fixed_matrix(const GruCell<S>& cell);
+
 /// The sequential solve x_t = f(x_{t−1}, u_t), t = 1..T: states [T, d]. u [T, m]; x0 [d] or empty (zero).
 template <class Cell, class S = typename Cell::Scalar>
 std::vector<S> rnn_sequential(const Cell& cell, std::span<const std::type_identity_t<S>> u,
@@ -203,7 +281,8 @@ template <class Cell, class S = typename Cell::Scalar>
 double rnn_residual(const Cell& cell, std::span<const std::type_identity_t<S>> u,
                     std::span<const std::type_identity_t<S>> x0, std::span<const std::type_identity_t<S>> x);
 
-/// The linear recurrence (1) of one sweep about the iterate x [T, d]: kind dense (fixed_a, newton) or diagonal
+/// The linear recurrence (1) of one sweep about the iterate x [T, d]: kind dense (fixed_a, newton, at_zero,
+/// post_fixed) or diagonal
 /// (quasi); J [T, d, d] or [T, d], b [T, d]. Materialized (the reference's plain form).
 template <class S>
 struct DeerLinearization {
@@ -223,7 +302,7 @@ std::vector<S> deer_sweep(const Cell& cell, std::span<const std::type_identity_t
                           DeerMethod method);
 
 /// The full DEER run (see the file comment). Throws std::invalid_argument for bad shapes, non-finite inputs,
-/// damping outside (0, 1], negative tolerance or max_sweeps.
+/// damping outside (0, 1], negative tolerance, max_sweeps or clip.
 template <class Cell, class S = typename Cell::Scalar>
 DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
                    std::span<const std::type_identity_t<S>> x0,
