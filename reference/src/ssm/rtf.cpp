@@ -46,6 +46,13 @@ constexpr std::string_view precision_name() {
     return "Oracle (50 digits)";
 }
 
+/// The cost of one operation in units of a double operation (the work budget is a time budget): 50-digit Oracle
+/// arithmetic is ~300x slower.
+template <class S>
+constexpr double op_cost() {
+  return std::is_same_v<S, Oracle> ? 300.0 : 1.0;
+}
+
 std::string shape(Index r, Index c) { return "[" + std::to_string(r) + ", " + std::to_string(c) + "]"; }
 
 template <class S>
@@ -288,6 +295,9 @@ SisoSystem<S> recover_c_bar(const SisoSystem<S>& sys, Index L) {
   check_system(sys, fn);
   require(L >= 1, fn, "L must be >= 1; got " + std::to_string(L));
   const Index N = sys.A.rows();
+  const double n = double(N);
+  require_work(fn, (4.0 * (std::log2(double(L)) + 2) + 1) * n * n * n * op_cost<S>(),
+               "Ā^L and an LU solve with N = " + std::to_string(N) + ", L = " + std::to_string(L));
   Matrix<S> power = Matrix<S>::Identity(N, N), base = sys.A;  // Ā^L by repeated squaring
   for (Index e = L; e > 0; e /= 2) {
     if (e % 2) power = (power * base).eval();
@@ -308,6 +318,8 @@ bool roots_inside_unit_circle(const std::vector<S>& a) {
   constexpr std::string_view fn = "seqref::ref::roots_inside_unit_circle";
   require(!a.empty(), fn, "a must have length N >= 1; got 0");
   require_finite(a, fn, "a");
+  const double n = double(a.size());
+  require_work(fn, 2.0 * n * n * op_cost<S>(), "the Schur-Cohn recursion with N = " + std::to_string(a.size()));
   using std::abs;
   // p[j] = coefficient of λ^{n−j}, monic: p[0] = 1
   std::vector<S> p(a.size() + 1);

@@ -311,6 +311,8 @@ TEST(RtfRef, BadInputThrows) {
   EXPECT_THROW(ref::RtfStepper<double>({}, {}), std::invalid_argument);
   EXPECT_THROW(ref::rtf_recurrence<double>({0.5}, {1.0}, {1.0, nan}), std::invalid_argument);
   EXPECT_THROW(ref::roots_inside_unit_circle<double>({0.5, nan}), std::invalid_argument);
+  // the work budget (1e12 double-operation equivalents): 2·N² Oracle operations at N = 1e5 are refused up front
+  EXPECT_THROW(ref::roots_inside_unit_circle(std::vector<Oracle>(100000, Oracle(0))), std::invalid_argument);
 }
 
 }  // namespace
