@@ -113,6 +113,26 @@ void bind_rtf(py::module_& ref, py::module_& cpu, py::module_& cuda) {
       py::arg("A"), py::arg("B"), py::arg("C"), py::arg("L") = py::none(),
       "(a, b) of C (I - zA)^-1 B; with L, of the truncation-corrected C~ = C (I - A^L).");
   ref.def(
+      "recover_c_bar",
+      [](const py::object& A, const py::object& B, const py::object& C_tilde, Index L) {
+        const char* fn = "seqref.ref.recover_c_bar";
+        const auto s =
+            ref::recover_c_bar<double>({matrix(A, fn, "A"), matrix(B, fn, "B"), matrix(C_tilde, fn, "C_tilde")}, L);
+        return py::make_tuple(to_numpy(s.A), to_numpy(s.B), to_numpy(s.C));
+      },
+      py::arg("A"), py::arg("B"), py::arg("C_tilde"), py::arg("L"),
+      "The post's C-bar = C-tilde (I - A^L)^-1: (A, B, C-bar) whose taps C-bar A^k B, k < L, equal the L-point RTF "
+      "kernel of the realization (A, B, C-tilde) (float64). ValueError if I - A^L is singular.");
+  ref.def(
+      "roots_inside_unit_circle",
+      [](const py::object& a) {
+        const auto v = vector1d<double>(a, "seqref.ref.roots_inside_unit_circle", "a");
+        return ref::roots_inside_unit_circle<seqref::Oracle>(std::vector<seqref::Oracle>(v.begin(), v.end()));
+      },
+      py::arg("a"),
+      "True iff every root of x^N + a_1 x^(N-1) + ... + a_N is strictly inside the unit circle (Schur-Cohn at 50 "
+      "digits).");
+  ref.def(
       "causal_conv",
       [](const py::object& k, const py::object& u) {
         return to_numpy(ref::causal_conv_fft<double>(vector1d<double>(k, "seqref.ref.causal_conv", "kernel"),

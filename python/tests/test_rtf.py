@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 import seqref
+from script_runner import expect_error
 
 
 def rel(x, r):
@@ -89,6 +90,56 @@ def test_bad_input_raises_value_error():
         except ValueError:
             continue
         raise AssertionError("no ValueError")
+
+
+def test_dense_conversion_past_its_accurate_range_is_refused():
+    # N = 24 and 48: the former Faddeev-LeVerrier route returned kernels off by ~1e4 and ~1e24 without a word;
+    # now N = 24 is accurate and N = 48 (past the measured range, N <= 40 in double) is refused.
+    rng = np.random.default_rng(3)
+    for N in (24,):
+        D = np.zeros((N, N))
+        for i in range(0, N, 2):
+            r, th = rng.uniform(0.5, 0.97), rng.uniform(0, np.pi)
+            D[i:i + 2, i:i + 2] = r * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        G = rng.standard_normal((N, N))
+        T = np.eye(N) + 0.5 * G / np.linalg.norm(G)
+        A, B, C = np.linalg.solve(T, D @ T), rng.standard_normal((N, 1)), rng.standard_normal((1, N))
+        L = 256
+        a, b = seqref.ref.rtf_from_dense(A, B, C, L)
+        err = rel(seqref.ref.rtf_kernel(a, b, L), seqref.ref.dense_kernel(A, B, C, L))
+        print(f"rtf_from_dense N={N}: kernel error {err:.2e}")
+        assert err < 1e-11
+    expect_error(ValueError, seqref.ref.rtf_from_dense, np.eye(48) * 0.5, np.ones((48, 1)), np.ones((1, 48)),
+                 must_mention=("seqref::ref::rtf_from_dense", "N = 48"))
+
+
+def test_wrong_types_raise_type_error():
+    expect_error(TypeError, seqref.ref.rtf_from_dense, np.eye(2) * 0.5, np.ones((2, 1)), np.ones((1, 2)), L="8")
+    expect_error(TypeError, seqref.ref.rtf_from_dense, np.eye(2) * 0.5, np.ones((2, 1)), np.ones((1, 2)), L=8.5)
+    expect_error(TypeError, seqref.ref.rtf_kernel, [0.1], [1.0], "8")
+    expect_error(TypeError, seqref.ref.recover_c_bar, np.eye(2) * 0.5, np.ones((2, 1)), np.ones((1, 2)), L="8")
+
+
+def test_causal_conv_refuses_non_finite_input():
+    # one NaN policy: the reference and the cpu backend both refuse, naming the argument
+    k, u = np.ones(6), np.ones(6)
+    for bad in (np.nan, np.inf, -np.inf):
+        u2 = u.copy()
+        u2[4] = bad
+        expect_error(ValueError, seqref.ref.causal_conv, k, u2, must_mention=("causal_conv", "u has a non-finite"))
+        expect_error(ValueError, seqref.ref.causal_conv, u2, k, must_mention=("kernel has a non-finite",))
+        expect_error(ValueError, seqref.cpu.causal_conv, k[None, :], u2[None, :], must_mention=("u has a non-finite",))
+
+
+def test_recover_c_bar_and_root_lemma():
+    # the post's C-bar = C-tilde (I - A^L)^-1 on the companion realization reproduces the L-point kernel
+    a, b = stable_a([0.9, -0.5, 0.3]), np.array([1.0, 0.5, -0.2])
+    L = 16
+    A, B, Ct = seqref.ref.rtf_companion(a, b)
+    A2, B2, Cbar = seqref.ref.recover_c_bar(A, B, Ct, L)
+    assert rel(seqref.ref.dense_kernel(A2, B2, Cbar, L), seqref.ref.rtf_kernel(a, b, L)) < 1e-13
+    assert seqref.ref.roots_inside_unit_circle([0.3, -0.2, 0.45])  # sum |a| = 0.95 < 1
+    assert not seqref.ref.roots_inside_unit_circle([0.0, -1.01])
 
 
 if __name__ == "__main__":

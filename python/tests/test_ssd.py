@@ -69,6 +69,22 @@ def test_split_carries_state():
     assert np.linalg.norm(H2 - H) <= 1e-13 * np.linalg.norm(H)
 
 
+def test_cpu_accepts_nested_lists_like_the_reference():
+    # every binding converts through numpy_convert.hpp: nested Python lists (ints or floats) are arrays
+    X, A, B, C, H0 = problem(batch=1, T=7, heads=2, P=3, groups=1, N=4, seed=2)
+    lists = [v.tolist() for v in (X, A, B, C, H0)]
+    Yr, Hr = seqref.ref.ssd(X, A, B, C, H0)
+    for fn in (seqref.cpu.ssd, seqref.ref.ssd):
+        Y, H = fn(*lists)
+        assert Y.dtype == np.float64 and Y.shape == Yr.shape and H.shape == Hr.shape
+        assert np.linalg.norm(Y - Yr) <= 1e-12 * np.linalg.norm(Yr)
+        assert np.linalg.norm(H - Hr) <= 1e-12 * np.linalg.norm(Hr)
+    ints = ([[[[1, 2], [3, 4]]]], [[[-1, 0]]], [[[[1, 0]]]], [[[[0, 1]]]])  # integer nested lists
+    Yi, _ = seqref.cpu.ssd(*ints)
+    Yf, _ = seqref.ref.ssd(*[np.asarray(v, dtype=np.float64) for v in ints])
+    assert np.array_equal(Yi, Yf)
+
+
 def test_segsum_stable_vs_naive():
     a = -np.random.default_rng(3).random(20)
     s, n = seqref.ref.segsum(a), seqref.ref.segsum(a, stable=False)

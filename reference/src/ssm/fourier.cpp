@@ -11,6 +11,18 @@
 
 namespace seqref::ref {
 
+namespace {
+// Non-finite values are refused up front (one O(L) pass beside the O(L log L) convolution), as everywhere else.
+template <class S>
+void require_finite(const std::vector<S>& v, std::string_view fn, std::string_view name) {
+  using std::isfinite;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!isfinite(v[i]))
+      invalid_argument(fn, std::string(name) + " has a non-finite value at index " + std::to_string(i) + " (length " +
+                               std::to_string(v.size()) + ")");
+}
+}  // namespace
+
 Index next_pow2(Index n) {
   Index p = 1;
   while (p < n) p *= 2;
@@ -71,6 +83,8 @@ std::vector<S> causal_conv_direct(const std::vector<S>& kernel, const std::vecto
   require(!kernel.empty() && kernel.size() == u.size(), "seqref::ref::causal_conv_direct",
           "kernel and u must have the same length >= 1; got " + std::to_string(kernel.size()) + " and " +
               std::to_string(u.size()));
+  require_finite(kernel, "seqref::ref::causal_conv_direct", "kernel");
+  require_finite(u, "seqref::ref::causal_conv_direct", "u");
   const std::size_t L = u.size();
   std::vector<S> y(L, S(0));
   for (std::size_t t = 0; t < L; ++t)
@@ -83,6 +97,8 @@ std::vector<S> causal_conv_fft(const std::vector<S>& kernel, const std::vector<S
   require(!kernel.empty() && kernel.size() == u.size(), "seqref::ref::causal_conv_fft",
           "kernel and u must have the same length >= 1; got " + std::to_string(kernel.size()) + " and " +
               std::to_string(u.size()));
+  require_finite(kernel, "seqref::ref::causal_conv_fft", "kernel");
+  require_finite(u, "seqref::ref::causal_conv_fft", "u");
   const Index L = static_cast<Index>(u.size()), n = next_pow2(2 * L);  // >= 2L: the linear convolution fits
   std::vector<Complex<S>> K(static_cast<std::size_t>(n)), U(static_cast<std::size_t>(n));
   for (Index t = 0; t < L; ++t) {

@@ -8,15 +8,18 @@
 #include "seqref/core/validate.hpp"
 #include "seqref/ref/ssm/fourier.hpp"
 
+#include <Eigen/LU>
+
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 namespace seqref::ref {
 
 namespace {
 
 template <class S>
-void require_finite_vector(const std::vector<S>& v, std::string_view fn, std::string_view name) {
+void require_finite(const std::vector<S>& v, std::string_view fn, std::string_view name) {
   using std::isfinite;
   for (std::size_t i = 0; i < v.size(); ++i)
     if (!isfinite(v[i]))
@@ -29,8 +32,25 @@ void check_coefficients(const std::vector<S>& a, const std::vector<S>& b, std::s
   require(!a.empty() && a.size() == b.size(), fn,
           "a and b must have the same length N >= 1; got a of length " + std::to_string(a.size()) +
               " and b of length " + std::to_string(b.size()));
-  require_finite_vector(a, fn, "a");
-  require_finite_vector(b, fn, "b");
+  require_finite(a, fn, "a");
+  require_finite(b, fn, "b");
+}
+
+template <class S>
+constexpr std::string_view precision_name() {
+  if constexpr (std::is_same_v<S, float>)
+    return "float";
+  else if constexpr (std::is_same_v<S, double>)
+    return "double";
+  else
+    return "Oracle (50 digits)";
+}
+
+/// The cost of one operation in units of a double operation (the work budget is a time budget): 50-digit Oracle
+/// arithmetic is ~300x slower.
+template <class S>
+constexpr double op_cost() {
+  return std::is_same_v<S, Oracle> ? 300.0 : 1.0;
 }
 
 std::string shape(Index r, Index c) { return "[" + std::to_string(r) + ", " + std::to_string(c) + "]"; }
@@ -138,7 +158,7 @@ S RtfStepper<S>::step(S u) {
 
 template <class S>
 std::vector<S> rtf_recurrence(const std::vector<S>& a, const std::vector<S>& b, const std::vector<S>& u) {
-  require_finite_vector(u, "seqref::ref::rtf_recurrence", "u");
+  require_finite(u, "seqref::ref::rtf_recurrence", "u");
   RtfStepper<S> stepper(a, b);
   std::vector<S> y;
   y.reserve(u.size());
@@ -170,26 +190,86 @@ std::vector<S> characteristic_polynomial(const Matrix<S>& A) {
   constexpr std::string_view fn = "seqref::ref::characteristic_polynomial";
   const Index N = A.rows();
   require(N >= 1 && A.cols() == N, fn, "A must be square with N >= 1; got " + shape(A.rows(), A.cols()));
-  const Matrix<S> I = Matrix<S>::Identity(N, N);
-  Matrix<S> M = Matrix<S>::Zero(N, N);
-  std::vector<S> c(static_cast<std::size_t>(N));
-  S c_prev = S(1);
-  for (Index k = 1; k <= N; ++k) {
-    M = (A * M + c_prev * I).eval();   // M_k = A M_{k−1} + c_{k−1} I
-    c_prev = -(A * M).trace() / S(k);  // c_k = −tr(A M_k)/k
-    c[static_cast<std::size_t>(k - 1)] = c_prev;
+  using std::abs, std::sqrt;
+  // (i) H = Qᵀ A Q upper Hessenberg by Householder reflections (orthogonal similarity: same det(λI − ·)).
+  Matrix<S> H = A;
+  for (Index k = 0; k + 2 < N; ++k) {
+    S norm2 = S(0);
+    for (Index i = k + 1; i < N; ++i) norm2 += H(i, k) * H(i, k);
+    if (norm2 == S(0)) continue;  // column already reduced
+    const S alpha = H(k + 1, k) >= S(0) ? S(-sqrt(norm2)) : S(sqrt(norm2));
+    std::vector<S> v(static_cast<std::size_t>(N - k - 1));
+    for (Index i = k + 1; i < N; ++i) v[static_cast<std::size_t>(i - k - 1)] = H(i, k);
+    v[0] -= alpha;  // v = x − α e_1, no cancellation: α has the opposite sign of x_1
+    S vv = S(0);
+    for (const S& vi : v) vv += vi * vi;
+    for (Index j = 0; j < N; ++j) {  // H ← P H, P = I − 2 v vᵀ / vᵀv on rows k+1..N−1
+      S dot = S(0);
+      for (Index i = k + 1; i < N; ++i) dot += v[static_cast<std::size_t>(i - k - 1)] * H(i, j);
+      const S f = S(2) * dot / vv;
+      for (Index i = k + 1; i < N; ++i) H(i, j) -= f * v[static_cast<std::size_t>(i - k - 1)];
+    }
+    for (Index i = 0; i < N; ++i) {  // H ← H P on columns k+1..N−1
+      S dot = S(0);
+      for (Index j = k + 1; j < N; ++j) dot += H(i, j) * v[static_cast<std::size_t>(j - k - 1)];
+      const S f = S(2) * dot / vv;
+      for (Index j = k + 1; j < N; ++j) H(i, j) -= f * v[static_cast<std::size_t>(j - k - 1)];
+    }
+    for (Index i = k + 2; i < N; ++i) H(i, k) = S(0);  // exactly zero below the subdiagonal
   }
-  return c;
+  // (ii) La Budde's recurrence for the leading i x i blocks of H (p_0 = 1, β_j = H(j, j−1)):
+  //   p_i(λ) = (λ − H(i−1, i−1)) p_{i−1}(λ) − Σ_{m=1}^{i−1} H(i−m−1, i−1) β_{i−1} ⋯ β_{i−m} p_{i−m−1}(λ).
+  // p[i][j] is the coefficient of λ^{i−j} (p[i][0] = 1).
+  std::vector<std::vector<S>> p(static_cast<std::size_t>(N + 1));
+  p[0] = {S(1)};
+  for (Index i = 1; i <= N; ++i) {
+    auto& pi = p[static_cast<std::size_t>(i)];
+    const auto& prev = p[static_cast<std::size_t>(i - 1)];
+    pi.assign(static_cast<std::size_t>(i + 1), S(0));
+    for (Index j = 0; j < i; ++j) {
+      pi[static_cast<std::size_t>(j)] += prev[static_cast<std::size_t>(j)];                        // λ p_{i−1}
+      pi[static_cast<std::size_t>(j + 1)] -= H(i - 1, i - 1) * prev[static_cast<std::size_t>(j)];  // − h p_{i−1}
+    }
+    S beta = S(1);
+    for (Index m = 1; m < i; ++m) {
+      beta *= H(i - m, i - m - 1);
+      const S coef = H(i - m - 1, i - 1) * beta;
+      const auto& q = p[static_cast<std::size_t>(i - m - 1)];  // degree i − m − 1: aligned with the low end
+      for (Index j = 0; j <= i - m - 1; ++j)
+        pi[static_cast<std::size_t>(j + m + 1)] -= coef * q[static_cast<std::size_t>(j)];
+    }
+  }
+  return std::vector<S>(p[static_cast<std::size_t>(N)].begin() + 1, p[static_cast<std::size_t>(N)].end());
 }
 
 template <class S>
 RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>& sys) {
-  check_system(sys, "seqref::ref::rtf_from_dense");
+  constexpr std::string_view fn = "seqref::ref::rtf_from_dense";
+  check_system(sys, fn);
+  const Index N = sys.A.rows();
+  const Index n_max = rtf_from_dense_max_order<S>();
+  require(N <= n_max, fn,
+          "N = " + std::to_string(N) + " exceeds the order up to which this conversion was measured accurate in " +
+              std::string(precision_name<S>()) + " (N <= " + std::to_string(n_max) +
+              ": REPRODUCE.md, ssm/rtf); the coefficients of det(λI − Ā) lose all digits past it. Convert at a "
+              "higher precision or parametrize (a, b) directly");
   RtfCoefficients<S> rtf;
-  rtf.a = characteristic_polynomial<S>(sys.A);                                            // det(λI − Ā)
-  const std::vector<S> c = characteristic_polynomial<S>((sys.A - sys.B * sys.C).eval());  // det(λI − Ā + B̄C̄)
-  rtf.b.resize(rtf.a.size());
-  for (std::size_t i = 0; i < rtf.a.size(); ++i) rtf.b[i] = c[i] - rtf.a[i];  // the λ^N terms cancel
+  rtf.a = characteristic_polynomial<S>(sys.A);  // det(λI − Ā) = λ^N + a_1 λ^{N−1} + … + a_N
+  // b from the first N Markov parameters h_k = C̄ Ā^k B̄: G(z)·(1 + a_1 z + … + a_N z^N) = b_1 + … + b_N z^{N−1}, so
+  //   b_{k+1} = h_k + a_1 h_{k−1} + … + a_k h_0,   k = 0..N−1.
+  // Equal in exact arithmetic to the post's det(λI − Ā + B̄C̄) − det(λI − Ā), which cancels in floating point.
+  std::vector<S> h(static_cast<std::size_t>(N));
+  Matrix<S> v = sys.B;
+  for (Index k = 0; k < N; ++k) {
+    h[static_cast<std::size_t>(k)] = (sys.C * v)(0, 0);
+    v = (sys.A * v).eval();
+  }
+  rtf.b.resize(static_cast<std::size_t>(N));
+  for (Index k = 0; k < N; ++k) {
+    S bk = h[static_cast<std::size_t>(k)];
+    for (Index j = 1; j <= k; ++j) bk += rtf.a[static_cast<std::size_t>(j - 1)] * h[static_cast<std::size_t>(k - j)];
+    rtf.b[static_cast<std::size_t>(k)] = bk;
+  }
   return rtf;
 }
 
@@ -209,6 +289,54 @@ SisoSystem<S> truncation_corrected(const SisoSystem<S>& sys, Index L) {
   return out;
 }
 
+template <class S>
+SisoSystem<S> recover_c_bar(const SisoSystem<S>& sys, Index L) {
+  constexpr std::string_view fn = "seqref::ref::recover_c_bar";
+  check_system(sys, fn);
+  require(L >= 1, fn, "L must be >= 1; got " + std::to_string(L));
+  const Index N = sys.A.rows();
+  const double n = double(N);
+  require_work(fn, (4.0 * (std::log2(double(L)) + 2) + 1) * n * n * n * op_cost<S>(),
+               "Ā^L and an LU solve with N = " + std::to_string(N) + ", L = " + std::to_string(L));
+  Matrix<S> power = Matrix<S>::Identity(N, N), base = sys.A;  // Ā^L by repeated squaring
+  for (Index e = L; e > 0; e /= 2) {
+    if (e % 2) power = (power * base).eval();
+    base = (base * base).eval();
+  }
+  const Matrix<S> M = (Matrix<S>::Identity(N, N) - power).eval();  // I − Ā^L
+  const Eigen::FullPivLU<Matrix<S>> lu(M.transpose());             // C̄ M = C̃  ⇔  Mᵀ C̄ᵀ = C̃ᵀ
+  require(lu.isInvertible(), fn,
+          "I - A^L is singular to working precision (an eigenvalue of A is an L-th root of unity; N = " +
+              std::to_string(N) + ", L = " + std::to_string(L) + ")");
+  SisoSystem<S> out = sys;
+  out.C = lu.solve(sys.C.transpose()).transpose();  // C̄ = C̃ (I − Ā^L)⁻¹
+  return out;
+}
+
+template <class S>
+bool roots_inside_unit_circle(const std::vector<S>& a) {
+  constexpr std::string_view fn = "seqref::ref::roots_inside_unit_circle";
+  require(!a.empty(), fn, "a must have length N >= 1; got 0");
+  require_finite(a, fn, "a");
+  const double n = double(a.size());
+  require_work(fn, 2.0 * n * n * op_cost<S>(), "the Schur-Cohn recursion with N = " + std::to_string(a.size()));
+  using std::abs;
+  // p[j] = coefficient of λ^{n−j}, monic: p[0] = 1
+  std::vector<S> p(a.size() + 1);
+  p[0] = S(1);
+  for (std::size_t i = 0; i < a.size(); ++i) p[i + 1] = a[i];
+  for (std::size_t n = a.size(); n >= 1; --n) {
+    const S c = p[n];  // constant term = ± product of the n roots
+    if (!(abs(c) < S(1))) return false;
+    // q = (p − c·p̃)/(1 − c²), p̃[j] = p[n − j]; its constant term vanishes, so q/λ has degree n − 1 and is monic
+    const S scale = S(1) - c * c;
+    std::vector<S> q(n);
+    for (std::size_t j = 0; j < n; ++j) q[j] = (p[j] - c * p[n - j]) / scale;
+    p = std::move(q);
+  }
+  return true;
+}
+
 #define SEQREF_RTF_INSTANTIATE(S)                                                                              \
   template std::vector<S> rtf_kernel(const std::vector<S>&, const std::vector<S>&, Index);                     \
   template SisoSystem<S> rtf_companion(const std::vector<S>&, const std::vector<S>&);                          \
@@ -217,7 +345,9 @@ SisoSystem<S> truncation_corrected(const SisoSystem<S>& sys, Index L) {
   template std::vector<S> dense_kernel(const SisoSystem<S>&, Index);                                           \
   template std::vector<S> characteristic_polynomial(const Matrix<S>&);                                         \
   template RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>&);                                            \
-  template SisoSystem<S> truncation_corrected(const SisoSystem<S>&, Index);
+  template SisoSystem<S> truncation_corrected(const SisoSystem<S>&, Index);                                    \
+  template SisoSystem<S> recover_c_bar(const SisoSystem<S>&, Index);                                           \
+  template bool roots_inside_unit_circle(const std::vector<S>&);
 SEQREF_RTF_INSTANTIATE(float)
 SEQREF_RTF_INSTANTIATE(double)
 SEQREF_RTF_INSTANTIATE(Oracle)

@@ -7,7 +7,11 @@
 #include "verify/support/error.hpp"
 
 #include <gtest/gtest.h>
+
 #include <rapidcheck/gtest.h>
+#include <limits>
+#include <string>
+#include <utility>
 
 #include <cmath>
 
@@ -86,6 +90,31 @@ TEST(FourierRef, RejectsBadInput) {
   EXPECT_THROW(fft(std::vector<Complex<double>>(6)), std::invalid_argument);
   EXPECT_THROW(dft(std::vector<Complex<double>>{}), std::invalid_argument);
   EXPECT_THROW(causal_conv_fft(std::vector<double>(3), std::vector<double>(4)), std::invalid_argument);
+}
+
+TEST(FourierRef, CausalConvolutionRefusesNonFiniteInput) {
+  // One NaN policy: a non-finite kernel or u is refused up front (it would otherwise spread through every output
+  // of the FFT route), naming the function, the argument and the index — as seqref::cpu::causal_conv does.
+  const double bad[] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+                        -std::numeric_limits<double>::infinity()};
+  for (double v : bad) {
+    std::vector<double> k(5, 1.0), u(5, 1.0);
+    u[3] = v;
+    try {
+      (void)causal_conv_fft(k, u);
+      FAIL() << "no throw for u[3] = " << v;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("seqref::ref::causal_conv_fft"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("u has a non-finite value at index 3"), std::string::npos) << e.what();
+    }
+    std::swap(k, u);
+    EXPECT_THROW((void)causal_conv_fft(k, u), std::invalid_argument);
+    EXPECT_THROW((void)causal_conv_direct(k, u), std::invalid_argument);
+    EXPECT_THROW((void)causal_conv_direct(std::vector<float>(5, 1.0f), std::vector<float>(5, float(v))),
+                 std::invalid_argument);
+    EXPECT_THROW((void)causal_conv_fft(std::vector<Oracle>(5, Oracle(1)), std::vector<Oracle>(5, Oracle(v))),
+                 std::invalid_argument);
+  }
 }
 
 // ---- discretizations ----------------------------------------------------------------------------------------------

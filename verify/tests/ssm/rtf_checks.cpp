@@ -34,6 +34,23 @@ SEQREF_REGISTER_CHECK(method, "similarity invariance of (a,b) at Oracle (N=6)", 
 });
 SEQREF_REGISTER_CHECK(method, "similarity invariance of (a,b) in f64 (N=5)", "ref",
                       [] { return outcome_of(similarity_invariance_double(5, 0.9, 8)); });
+SEQREF_REGISTER_CHECK(method, "dense -> (a,b) f64 at its max order N=40, poles to 0.97 (kernel, bound 1e5 u)", "ref",
+                      [] {
+                        return outcome_within(
+                            conversion_kernel_error<double>(ref::rtf_from_dense_max_order<double>(), 256, 0.97, 1) /
+                                unit_roundoff<double>(),
+                            1e5, "Hessenberg + La Budde a, Markov b, eq.(2) vs C A^k B at Oracle; refused past N=40");
+                      });
+SEQREF_REGISTER_CHECK(method, "post: sum|a_i| < 1 => roots inside the unit circle (Schur-Cohn, Oracle)", "ref", [] {
+  int outside = 0;  // 200 draws, N = 1..64, sum|a_i| up to 1 - 1e-12
+  for (std::uint64_t s = 0; s < 200; ++s) {
+    const auto a = coefficients_in_l1_ball(1 + Index(s % 64), s % 2 ? 1e-12 : 1e-3, s);
+    if (!ref::roots_inside_unit_circle(std::vector<Oracle>(a.begin(), a.end()))) ++outside;
+  }
+  return outcome_within(outside, 0, "draws with a root on or outside the circle, of 200");
+});
+SEQREF_REGISTER_CHECK(method, "post: C-bar = C-tilde (I - A^L)^-1 gives eq.(2)'s taps (f64, N=8, L=64)", "ref",
+                      [] { return outcome_of(recovered_system_reproduces_kernel(8, 64, 0.9, 9)); });
 
 // ---- tier 3: cpu -------------------------------------------------------------------------------------------------------
 SEQREF_REGISTER_CHECK(method, "cpu kernel f64 vs Oracle (3 channels, N=16, L=100)", "cpu",

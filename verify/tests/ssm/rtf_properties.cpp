@@ -3,6 +3,7 @@
 #include "seqref/core/random.hpp"
 #include "verify/support/error.hpp"
 
+#include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 
 #include <algorithm>
@@ -231,6 +232,75 @@ Measured fir_kernel(Index N, Index L, std::uint64_t seed) {
   const double err = relative_error(ref::rtf_kernel(a, b, L), folded) / u64();
   return {judge_absolute(tolerance(kMethod, "fir", Precision::f64, Backend::ref), err),
           describe("a = 0: eq.(2) f64 = FIR b", N, L, 0.0, seed)};
+}
+
+ref::SisoSystem<double> spread_pole_system(Index N, double rmax, std::uint64_t seed) {
+  SplitMix64 rng(seed ^ 0x9e3779b97f4a7c15u);
+  Matrix<double> D = Matrix<double>::Zero(N, N);
+  for (Index i = 0; i < N; i += 2) {
+    const double r = 0.5 + (rmax - 0.5) * rng.uniform();
+    if (i + 1 < N) {
+      const double th = std::numbers::pi * rng.uniform();
+      D(i, i) = r * std::cos(th), D(i, i + 1) = -r * std::sin(th);
+      D(i + 1, i) = r * std::sin(th), D(i + 1, i + 1) = r * std::cos(th);
+    } else {
+      D(i, i) = r;
+    }
+  }
+  const Matrix<double> G = gaussian(N, N, rng);
+  const Matrix<double> T = Matrix<double>::Identity(N, N) + 0.5 * G / G.norm();
+  return {(T.inverse() * D * T).eval(), gaussian(N, 1, rng), gaussian(1, N, rng)};
+}
+
+template <class S>
+double conversion_kernel_error(Index N, Index L, double rmax, std::uint64_t seed) {
+  const auto sys = spread_pole_system(N, rmax, seed);
+  const auto rtf = ref::rtf_from_dense(ref::truncation_corrected(cast<S>(sys), L));
+  const auto kernel = ref::rtf_kernel(rtf.a, rtf.b, L);
+  return relative_error(kernel, ref::dense_kernel(cast<Oracle>(sys), L));
+}
+template double conversion_kernel_error<float>(Index, Index, double, std::uint64_t);
+template double conversion_kernel_error<double>(Index, Index, double, std::uint64_t);
+template double conversion_kernel_error<Oracle>(Index, Index, double, std::uint64_t);
+
+std::vector<double> coefficients_in_l1_ball(Index N, double margin, std::uint64_t seed) {
+  SplitMix64 rng(seed);
+  std::vector<double> a(static_cast<std::size_t>(N));
+  double l1 = 0;
+  for (auto& v : a) {
+    v = rng.normal() * (rng.uniform() < 0.3 ? 1e-3 : 1.0);  // some near-zero entries: sparse-ish directions
+    l1 += std::abs(v);
+  }
+  const double s = rng.uniform() < 0.5 ? 1.0 : rng.uniform();  // half the draws on the boundary shell
+  for (auto& v : a) v *= s * (1 - margin) / l1;
+  return a;
+}
+
+double companion_spectral_radius(const std::vector<double>& a) {
+  const std::vector<double> zeros(a.size(), 0.0);
+  const Matrix<double> A = ref::rtf_companion(a, zeros).A;
+  return Eigen::EigenSolver<Matrix<double>>(A, false).eigenvalues().cwiseAbs().maxCoeff();
+}
+
+Measured recovered_system_reproduces_kernel(Index N, Index L, double rho, std::uint64_t seed) {
+  const auto c = stable_rtf(N, rho, seed);
+  const auto recovered = ref::recover_c_bar(ref::rtf_companion(c.a, c.b), L);  // (Ā_c, e_1, C̄)
+  const auto taps = ref::dense_kernel(recovered, L);
+  const auto co = cast<Oracle>(c);
+  const auto expected = ref::rtf_kernel(co.a, co.b, L);
+  // κ: the kernel's own condition (eq. 2) times that of the linear solve with I − Ā_c^L
+  const Matrix<double> Ac = ref::rtf_companion(c.a, c.b).A;
+  Matrix<double> P = Matrix<double>::Identity(N, N);
+  for (Index k = 0; k < L; ++k) P = (P * Ac).eval();
+  const Matrix<double> M = Matrix<double>::Identity(N, N) - P;
+  auto norm1 = [](const Matrix<double>& m) { return m.cwiseAbs().colwise().sum().maxCoeff(); };
+  const double kappa = kernel_condition(c, L) * norm1(M) * norm1(M.inverse());
+  const double err = relative_error(taps, expected) / u64();
+  return {judge_absolute(tolerance(kMethod, "recover", Precision::f64, Backend::ref), err / kappa),
+          describe("C-bar = C-tilde (I - A^L)^-1 on the companion of (a,b), f64 taps vs eq.(2) at Oracle, "
+                   "error/kappa",
+                   N, L, rho, seed) +
+              ": error " + std::to_string(err) + "u, kappa " + std::to_string(kappa)};
 }
 
 // ---- tier 3 ---------------------------------------------------------------------------------------------------------

@@ -74,6 +74,33 @@ Measured similarity_invariance_double(Index N, double rho, std::uint64_t seed);
 /// (op "fir").
 Measured fir_kernel(Index N, Index L, std::uint64_t seed);
 
+// ---- the accurate range of rtf_from_dense, the lemma on the roots, the recovery of C̄ -----------------------------
+
+/// The accuracy family of rtf_from_dense: Ā = T⁻¹ D T with D block-diagonal (2x2 rotations scaled by moduli drawn
+/// uniformly in [0.5, rmax], one real pole when N is odd), T = I + 0.5·G/‖G‖_F (cond₂ T ≤ 3); B̄, C̄ N(0, 1).
+/// Unlike stable_dense_system (whose eigenvalues cluster near rho/√N), its poles spread up to rmax: the
+/// coefficients of det(λI − Ā) then span many orders of magnitude, which is what the conversion must survive.
+ref::SisoSystem<double> spread_pole_system(Index N, double rmax, std::uint64_t seed);
+
+/// Relative 2-norm error of rtf_kernel(rtf_from_dense(truncation_corrected(sys, L)), L), every step at precision S
+/// (the system rounded to S), against the dense kernel C̄Ā^kB̄ of the double system at Oracle; sys =
+/// spread_pole_system(N, rmax, seed). Throws what rtf_from_dense throws (N past its accurate range).
+template <class S>
+double conversion_kernel_error(Index N, Index L, double rmax, std::uint64_t seed);
+
+/// (a, b) drawn with Σ|a_i| = s·(1 − margin) exactly in direction and sign pattern from the seed (s uniform in
+/// [0, 1)); b unused (zeros). In double; converted exactly to Oracle by the caller.
+std::vector<double> coefficients_in_l1_ball(Index N, double margin, std::uint64_t seed);
+
+/// Spectral radius of the companion matrix of λ^N + a_1 λ^{N−1} + … + a_N in double (Eigen's real
+/// eigensolver): an independent check of roots_inside_unit_circle away from the circle.
+double companion_spectral_radius(const std::vector<double>& a);
+
+/// The post's recovery of C̄ (C̄* = C̃*(I − Ā^L)⁻¹) applied to the companion realization (Ā_c, e_1, C̃ = b) of
+/// stable_rtf(N, rho, seed), in double: the first L taps C̄Ā_c^k e_1 of the recovered system vs the L-point kernel
+/// of eq. (2) at Oracle (op "recover", error/κ with κ = kernel_condition · cond₁(I − Ā_c^L)).
+Measured recovered_system_reproduces_kernel(Index N, Index L, double rho, std::uint64_t seed);
+
 // ---- tier 3: optimized vs oracle, relative to the reference -------------------------------------------------------
 
 /// cpu::rtf_kernel at precision S over `channels` channels vs the oracle (float: the double reference; double:

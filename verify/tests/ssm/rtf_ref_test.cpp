@@ -12,7 +12,9 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace seqref::verify::rtf {
@@ -124,9 +126,6 @@ RC_GTEST_PROP(RtfRef, ConversionFromDenseReproducesTheDenseKernel, ()) {
   const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
   // exact identity (eqs. 4-5) at Oracle precision: C̃ = C̄(I − Ā^L) removes the alias completely
   RC_ASSERT(dense_conversion_identity_u(N, L, 0.9, seed) <= 1e-20);
-  // In double, Faddeev–LeVerrier and the cancellation b = c − a lose digits quickly with N (observed up to ~1e5 u
-  // at N = 8): the double conversion is held to its tolerance at N <= 4 only (erratum-style limit, see the .inc).
-  if (N > 4) return;
   const auto m = dense_conversion_vs_oracle(N, L, 0.9, seed);
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u\n";
   RC_ASSERT(m.verdict.pass);
@@ -136,7 +135,6 @@ RC_GTEST_PROP(RtfRef, ConversionIsInvariantUnderSimilarity, ()) {
   const Index N = *rc::gen::element<Index>(1, 2, 3, 5, 8);
   const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
   RC_ASSERT(similarity_invariance_u(N, 0.9, seed) <= 1e-20);
-  if (N > 4) return;  // the double conversion is only claimed at N <= 4 (Faddeev–LeVerrier; see the .inc)
   const auto m = similarity_invariance_double(N, 0.9, seed);
   RC_LOG() << m.detail << ": " << m.verdict.err_u << "u\n";
   RC_ASSERT(m.verdict.pass);
@@ -164,6 +162,130 @@ TEST(RtfRef, UnstableDenominatorStillExactAfterCorrection) {
   EXPECT_LE(relative_error(ref::rtf_kernel(c.a, c.b, L), ref::dense_kernel(sys, L)), 1e-40);
 }
 
+// ---- the accurate range of the conversion from a dense realization ------------------------------------------------
+
+TEST(RtfRef, ConversionAccurateThroughItsMaxOrder) {
+  // The conversion's kernel error (relative, 2-norm, vs C̄Ā^kB̄ at Oracle) on systems with poles spread up to 0.97
+  // (spread_pole_system), every step at precision S; held to 1e5·u_S up to rtf_from_dense_max_order<S>(), and
+  // refused past it. N = 24 and 48 in double are where the former Faddeev–LeVerrier route returned kernel errors
+  // ~1e4 and ~1e24 (relative) without a word: now 24 is accurate (7e3·u) and 48 (1.0e5·u measured) is refused.
+  const Index L = 256;
+  auto worst = [&](auto tag, Index N) {
+    using S = decltype(tag);
+    double w = 0;
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) w = std::max(w, conversion_kernel_error<S>(N, L, 0.97, seed));
+    return w;
+  };
+  for (Index N : {1, 2, 4, 8, 12}) {
+    const double e = worst(float{}, N);
+    std::printf("rtf_from_dense f32 N=%lld: kernel error %.3g (%.3g u)\n", (long long)N, e, e / unit_roundoff<float>());
+    EXPECT_LE(e, 1e5 * unit_roundoff<float>()) << "float N=" << N;
+  }
+  for (Index N : {1, 4, 8, 16, 24, 32, 40}) {
+    const double e = worst(double{}, N);
+    std::printf("rtf_from_dense f64 N=%lld: kernel error %.3g (%.3g u)\n", (long long)N, e, e / u);
+    EXPECT_LE(e, 1e5 * u) << "double N=" << N;
+  }
+  EXPECT_EQ(ref::rtf_from_dense_max_order<float>(), 12);
+  EXPECT_EQ(ref::rtf_from_dense_max_order<double>(), 40);
+  for (Index N : {13, 16}) EXPECT_THROW(conversion_kernel_error<float>(N, L, 0.97, 1), std::invalid_argument);
+  try {
+    (void)conversion_kernel_error<double>(48, L, 0.97, 1);
+    FAIL() << "no throw past the accurate range";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("seqref::ref::rtf_from_dense"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("N = 48"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RtfRef, ConversionAtOracleToItsMaxOrder) {
+  // 50 digits carry the same algorithm much further: at the Oracle limit the kernel is still exact to double.
+  const Index N = ref::rtf_from_dense_max_order<Oracle>();
+  const double e = conversion_kernel_error<Oracle>(N, 64, 0.97, 1);
+  std::printf("rtf_from_dense Oracle N=%lld: kernel error %.3g\n", (long long)N, e);
+  EXPECT_LE(e, u);
+  EXPECT_THROW(conversion_kernel_error<Oracle>(N + 1, 64, 0.97, 1), std::invalid_argument);
+}
+
+TEST(RtfRef, MarkovNumeratorEqualsThePostsDeterminantDifference) {
+  // The post (10180) reads b off det(λI − Ā + B̄C̃) − det(λI − Ā); rtf_from_dense gets b from the Markov parameters.
+  // Same polynomial in exact arithmetic: at Oracle they agree to ~1e-40.
+  const auto sys = cast<Oracle>(spread_pole_system(12, 0.97, 5));
+  const auto c = ref::rtf_from_dense(sys);
+  const auto shifted = ref::characteristic_polynomial((sys.A - sys.B * sys.C).eval());
+  std::vector<Oracle> diff(c.a.size());
+  for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = shifted[i] - c.a[i];
+  EXPECT_LE(relative_error(c.b, diff), 1e-35);
+}
+
+// ---- the post's lemma: Σ|a_i| < 1 ⇒ every root of λ^N + a_1 λ^{N−1} + … + a_N inside the unit circle ---------------
+
+RC_GTEST_PROP(RtfRef, L1BallCoefficientsHaveEveryRootInsideTheUnitCircle, ()) {
+  // Post 10180: "当|a_1| + |a_2| + ⋯ + |a_d| < 1时，多项式λ^d + a_1 λ^{d−1} + ⋯ + a_d的所有零点模长都不超过1".
+  // Decided at Oracle by the Schur–Cohn recursion (no root finding), for Σ|a_i| up to 1 − 1e−12: the roots are
+  // in fact strictly inside (the post's proof gives "≤ 1"; |λ| = 1 would also force 1 ≤ Σ|a_i|).
+  const Index N = *rc::gen::element<Index>(1, 2, 3, 5, 8, 16, 33, 64);
+  const double margin = *rc::gen::element(1e-12, 1e-6, 1e-2, 0.5);
+  const auto a = coefficients_in_l1_ball(N, margin, *rc::gen::arbitrary<std::uint64_t>());
+  double l1 = 0;
+  for (double v : a) l1 += std::abs(v);
+  RC_LOG() << "N=" << N << " sum|a|=" << l1 << "\n";
+  RC_ASSERT(l1 < 1.0);
+  RC_ASSERT(ref::roots_inside_unit_circle(std::vector<Oracle>(a.begin(), a.end())));
+}
+
+RC_GTEST_PROP(RtfRef, SchurCohnAgreesWithEigenvaluesAwayFromTheCircle, ()) {
+  // The decision procedure itself, checked against the companion matrix's eigenvalues (double) on random
+  // coefficient vectors of any size, wherever the spectral radius is not within 1e-6 of 1.
+  const Index N = *rc::gen::element<Index>(1, 2, 3, 4, 6, 9, 16);
+  SplitMix64 rng(*rc::gen::arbitrary<std::uint64_t>());
+  const double scale = *rc::gen::element(0.1, 0.5, 1.0, 2.0);
+  std::vector<double> a(static_cast<std::size_t>(N));
+  for (auto& v : a) v = scale * rng.normal();
+  const double rho = companion_spectral_radius(a);
+  RC_PRE(std::abs(rho - 1.0) > 1e-6);
+  RC_ASSERT(ref::roots_inside_unit_circle(std::vector<Oracle>(a.begin(), a.end())) == (rho < 1.0));
+}
+
+TEST(RtfRef, L1LemmaIsSufficientNotNecessaryAndSharp) {
+  // Sharp: Σ|a_i| = 1 + 1e−9 with a = (0, …, 0, −(1 + 1e−9)) has the root (1 + 1e−9)^{1/N} > 1.
+  for (Index N : {1, 3, 8}) {
+    std::vector<Oracle> a(static_cast<std::size_t>(N), Oracle(0));
+    a.back() = -(Oracle(1) + Oracle(1e-9));
+    EXPECT_FALSE(ref::roots_inside_unit_circle(a)) << N;
+    a.back() = -(Oracle(1) - Oracle(1e-9));
+    EXPECT_TRUE(ref::roots_inside_unit_circle(a)) << N;
+  }
+  // Not necessary (the post: "一个相对简单的充分条件"): (λ − 0.9)² = λ² − 1.8λ + 0.81 has Σ|a_i| = 2.61.
+  EXPECT_TRUE(ref::roots_inside_unit_circle<double>({-1.8, 0.81}));
+  EXPECT_FALSE(ref::roots_inside_unit_circle<double>({-2.2, 1.21}));  // (λ − 1.1)²
+  EXPECT_THROW(ref::roots_inside_unit_circle<double>({}), std::invalid_argument);
+}
+
+// ---- the post's recovery of C̄ from C̃ ----------------------------------------------------------------------------
+
+RC_GTEST_PROP(RtfRef, RecoveringCBarRoundTrips, ()) {
+  // Post 10180: "然后进一步解得C̄* = C̃*(I − Ā^L)^{−1}". At Oracle: truncation_corrected then recover_c_bar is the
+  // identity on C̄; in double, the companion realization of trained (a, b) with the recovered C̄ reproduces eq. (2).
+  const Index N = *rc::gen::element<Index>(1, 2, 3, 5, 8);
+  const Index L = *rc::gen::element<Index>(1, 2, 7, 16, 64);
+  const std::uint64_t seed = *rc::gen::arbitrary<std::uint64_t>();
+  const auto sys = cast<Oracle>(stable_dense_system(N, 0.9, seed));
+  const auto back = ref::recover_c_bar(ref::truncation_corrected(sys, L), L);
+  RC_ASSERT(relative_error(back.C, sys.C) <= 1e-35);
+  const auto m = recovered_system_reproduces_kernel(N, L, 0.9, seed);
+  RC_LOG() << m.detail << ": " << m.verdict.err_u << "u\n";
+  RC_ASSERT(m.verdict.pass);
+}
+
+TEST(RtfRef, RecoveringCBarRefusesASingularShift) {
+  // Ā = diag(1, 0.5): I − Ā^L is singular for every L (eigenvalue 1 is an L-th root of unity).
+  ref::SisoSystem<double> sys{Matrix<double>::Zero(2, 2), Matrix<double>::Ones(2, 1), Matrix<double>::Ones(1, 2)};
+  sys.A(0, 0) = 1.0, sys.A(1, 1) = 0.5;
+  EXPECT_THROW(ref::recover_c_bar(sys, 8), std::invalid_argument);
+  EXPECT_THROW(ref::recover_c_bar(sys, 0), std::invalid_argument);
+}
+
 TEST(RtfRef, BadInputThrows) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   EXPECT_THROW(ref::rtf_kernel<double>({}, {}, 8), std::invalid_argument);             // N < 1
@@ -188,6 +310,9 @@ TEST(RtfRef, BadInputThrows) {
   EXPECT_THROW(ref::characteristic_polynomial<double>(Matrix<double>::Zero(2, 3)), std::invalid_argument);
   EXPECT_THROW(ref::RtfStepper<double>({}, {}), std::invalid_argument);
   EXPECT_THROW(ref::rtf_recurrence<double>({0.5}, {1.0}, {1.0, nan}), std::invalid_argument);
+  EXPECT_THROW(ref::roots_inside_unit_circle<double>({0.5, nan}), std::invalid_argument);
+  // the work budget (1e12 double-operation equivalents): 2·N² Oracle operations at N = 1e5 are refused up front
+  EXPECT_THROW(ref::roots_inside_unit_circle(std::vector<Oracle>(100000, Oracle(0))), std::invalid_argument);
 }
 
 }  // namespace

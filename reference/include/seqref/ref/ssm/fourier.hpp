@@ -33,11 +33,12 @@ std::vector<Complex<S>> fft(const std::vector<Complex<S>>& x, bool inverse = fal
 template <class S>
 Complex<S> root_of_unity(Index k, Index n, bool inverse = false);
 
-/// y_t = Σ_{s≤t} k_s u_{t−s} by the definition, O(L²). kernel and u must have the same length L >= 1.
+/// y_t = Σ_{s≤t} k_s u_{t−s} by the definition, O(L²). kernel and u must have the same length L >= 1 and finite
+/// values: std::invalid_argument naming the argument otherwise (as every other function: no NaN passes through).
 template <class S>
 std::vector<S> causal_conv_direct(const std::vector<S>& kernel, const std::vector<S>& u);
 
-/// The same by FFT, zero-padded to the power of two >= 2L, O(L log L).
+/// The same by FFT, zero-padded to the power of two >= 2L, O(L log L); same checks.
 template <class S>
 std::vector<S> causal_conv_fft(const std::vector<S>& kernel, const std::vector<S>& u);
 

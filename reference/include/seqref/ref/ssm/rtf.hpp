@@ -26,7 +26,14 @@
 #include "seqref/core/oracle.hpp"
 #include "seqref/core/tensor.hpp"
 
+#include <type_traits>
 #include <vector>
+
+// Measured accurate range of rtf_from_dense (REPRODUCE.md, ssm/rtf; verify/tests/ssm/rtf_ref_test.cpp
+// RtfRef.ConversionAccurateThroughItsMaxOrder).
+#define SEQREF_RTF_MAX_ORDER_F32 12
+#define SEQREF_RTF_MAX_ORDER_F64 40
+#define SEQREF_RTF_MAX_ORDER_ORACLE 64
 
 namespace seqref::ref {
 
@@ -76,20 +83,56 @@ class RtfStepper {
 template <class S>
 std::vector<S> dense_kernel(const SisoSystem<S>& sys, Index L);
 
-/// det(λI − A) = λ^N + c_1 λ^{N−1} + … + c_N: returns (c_1..c_N), by the Faddeev–LeVerrier recursion
-/// M_k = A M_{k−1} + c_{k−1} I, c_k = −tr(A M_k)/k (c_0 = 1, M_0 = 0). Exact in exact arithmetic; in floating point
-/// its error grows with N and the spread of A's eigenvalues: meant for N up to ~16 (use Oracle to judge).
+/// det(λI − A) = λ^N + c_1 λ^{N−1} + … + c_N: returns (c_1..c_N). Householder reduction to upper Hessenberg form
+/// H = QᵀAQ (an orthogonal similarity), then La Budde's recurrence for the characteristic polynomials of the leading
+/// blocks of H (Rehman & Ipsen, "La Budde's method for computing characteristic polynomials", 2011): O(N³), plain
+/// loops, any scalar. The coefficients themselves can be ill-conditioned functions of A (they grow like the
+/// elementary symmetric functions of the eigenvalues), whatever the algorithm; the Faddeev–LeVerrier recursion this
+/// replaced lost every digit of the RTF kernel by N ≈ 24 in double. Throws std::invalid_argument unless A is square.
 template <class S>
 std::vector<S> characteristic_polynomial(const Matrix<S>& A);
 
+/// Largest state size N that rtf_from_dense accepts at scalar S: the order up to which the conversion was measured to
+/// return the kernel within 1e5·u (relative, 2-norm; float and double) on the accuracy family of REPRODUCE.md
+/// (ssm/rtf: N poles of modulus up to 0.97, cond(eigenbasis) ≤ 3, L = 256; 3 seeds): float 12 (not measured
+/// further), double 40 (N = 48 already gives 1.0e5·u), Oracle 64 (1e-41 there; not measured further).
+template <class S>
+constexpr Index rtf_from_dense_max_order() {
+  if constexpr (std::is_same_v<S, float>)
+    return SEQREF_RTF_MAX_ORDER_F32;
+  else if constexpr (std::is_same_v<S, double>)
+    return SEQREF_RTF_MAX_ORDER_F64;
+  else
+    return SEQREF_RTF_MAX_ORDER_ORACLE;
+}
+
 /// Eq. (4): (a, b) of G(z) = C̄(I − zĀ)⁻¹B̄ for a dense realization (C̄ used as given; pass truncation_corrected
-/// to get the C̃ of eq. (5)). Throws std::invalid_argument on bad shapes or non-finite entries.
+/// to get the C̃ of eq. (5)). a = characteristic_polynomial(Ā); b from the first N Markov parameters h_k = C̄Ā^kB̄,
+/// b_{k+1} = h_k + a_1 h_{k−1} + … + a_k h_0 (G·(1 + a_1 z + …) = b_1 + … + b_N z^{N−1}; the same b as the
+/// post's det(λI − Ā + B̄C̄) − det(λI − Ā) in exact arithmetic, without its cancellation). Throws
+/// std::invalid_argument on bad shapes, non-finite entries, or N > rtf_from_dense_max_order<S>() (past it the
+/// coefficients are not accurate: refused rather than returned).
 template <class S>
 RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>& sys);
 
 /// Eq. (5): the same system with C̃ = C̄(I − Ā^L), so that rtf_kernel(rtf_from_dense(·), L) = dense_kernel(sys, L).
 template <class S>
 SisoSystem<S> truncation_corrected(const SisoSystem<S>& sys, Index L);
+
+/// The inverse of eq. (5), the post's C̄* = C̃*(I − Ā^L)⁻¹: given a realization (Ā, B̄, C̃) — e.g. the companion
+/// realization of trained (a, b) — returns (Ā, B̄, C̄) whose first L taps C̄Ā^kB̄ equal the L-point kernel of eq. (2).
+/// Solves C̄(I − Ā^L) = C̃ by LU with full pivoting. Throws std::invalid_argument on bad shapes, L < 1, or
+/// I − Ā^L singular to working precision (an eigenvalue of Ā is an L-th root of unity: eq. (2) divides by zero).
+template <class S>
+SisoSystem<S> recover_c_bar(const SisoSystem<S>& sys_c_tilde, Index L);
+
+/// True iff every root of λ^N + a_1 λ^{N−1} + … + a_N lies strictly inside the unit circle (equivalently every
+/// root of 1 + a_1 z + … + a_N z^N strictly outside), by the Schur–Cohn recursion: with monic p of degree n and
+/// constant term c, the roots are inside iff |c| < 1 and those of (p − c·p̃)/λ are (p̃ the reversed polynomial).
+/// Exact in exact arithmetic; at Oracle precision it decides every case whose roots are not within ~1e-40 of the
+/// circle. a: length N >= 1, finite (std::invalid_argument otherwise).
+template <class S>
+bool roots_inside_unit_circle(const std::vector<S>& a);
 
 #define SEQREF_RTF_EXTERN(S)                                                                                          \
   extern template std::vector<S> rtf_kernel(const std::vector<S>&, const std::vector<S>&, Index);                     \
@@ -99,7 +142,9 @@ SisoSystem<S> truncation_corrected(const SisoSystem<S>& sys, Index L);
   extern template std::vector<S> dense_kernel(const SisoSystem<S>&, Index);                                           \
   extern template std::vector<S> characteristic_polynomial(const Matrix<S>&);                                         \
   extern template RtfCoefficients<S> rtf_from_dense(const SisoSystem<S>&);                                            \
-  extern template SisoSystem<S> truncation_corrected(const SisoSystem<S>&, Index);
+  extern template SisoSystem<S> truncation_corrected(const SisoSystem<S>&, Index);                                    \
+  extern template SisoSystem<S> recover_c_bar(const SisoSystem<S>&, Index);                                           \
+  extern template bool roots_inside_unit_circle(const std::vector<S>&);
 SEQREF_RTF_EXTERN(float)
 SEQREF_RTF_EXTERN(double)
 SEQREF_RTF_EXTERN(Oracle)
