@@ -182,7 +182,8 @@ DeerResult<S> deer_impl(const TanhCell<S>& cell, std::span<const S> u, std::span
   const double default_tol = ref::deer_default_tolerance(cell) * x0_scale;
   res.tolerance = opt.tolerance > 0 ? opt.tolerance : default_tol;
   const bool refine = !(opt.tolerance > 0);  // the default: go on to the working precision's rounding level
-  const Index max_sweeps = opt.max_sweeps > 0 ? opt.max_sweeps : T;
+  const Index max_sweeps = detail::deer_sweep_limit(T, d, opt.max_sweeps);
+  res.sweep_limit_from_budget = opt.max_sweeps == 0 && max_sweeps < T;
   const std::size_t n = static_cast<std::size_t>(T * d);
   std::vector<S> x = opt.initial_guess.empty() ? std::vector<S>(n, S(0)) : opt.initial_guess;
   std::vector<S> F(n), next(n);

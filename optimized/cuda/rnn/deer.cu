@@ -187,7 +187,8 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
 
   DeerResult<float> res;
   res.tolerance = tolerance;
-  const Index max_sweeps = opt.max_sweeps > 0 ? opt.max_sweeps : T;
+  const Index max_sweeps = detail::deer_sweep_limit(T, D, opt.max_sweeps);
+  res.sweep_limit_from_budget = opt.max_sweeps == 0 && max_sweeps < T;
   std::ostringstream why;
   res.status = DeerStatus::max_sweeps;
   for (;;) {

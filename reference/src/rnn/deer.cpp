@@ -180,15 +180,26 @@ Index check_deer_problem(std::string_view fn, const Cell& cell, std::span<const 
   return T;
 }
 
+/// Elementary operations of one sweep: the cell evaluation and the scan of T dense d x d transitions.
+double deer_sweep_work(Index T, Index d) { return double(T) * (double(d) * d * d + 2.0 * d * d); }
+
+Index deer_sweep_limit(Index T, Index d, Index max_sweeps) {
+  if (max_sweeps > 0) return max_sweeps;
+  const double affordable = std::floor(limits().max_work / deer_sweep_work(T, d)) - 1.0;  // + the initial residual
+  return affordable >= double(T) ? T : std::max<Index>(1, static_cast<Index>(affordable));
+}
+
 template <class S>
 void check_deer_options(std::string_view fn, Index T, Index d, double tolerance, Index max_sweeps, double damping,
                         std::span<const S> initial_guess) {
   require(std::isfinite(tolerance) && tolerance >= 0, fn,
           "tolerance must be finite and >= 0 (0: default); got " + std::to_string(tolerance));
   require(max_sweeps >= 0, fn, "max_sweeps must be >= 0 (0: T); got " + std::to_string(max_sweeps));
-  // each sweep evaluates the cell (T d^2) and scans T d x d transitions (T d^3 for the dense products)
-  const double sweeps = max_sweeps > 0 ? double(max_sweeps) : double(T);
-  require_work(fn, (sweeps + 1) * double(T) * (double(d) * d * d + 2.0 * d * d),
+  // each sweep evaluates the cell (T d^2) and scans T d x d transitions (T d^3 for the dense products). An explicit
+  // max_sweeps is held to the budget as asked; the default (0: up to T) needs room for one sweep only, and the budget
+  // then caps the sweep limit (deer_sweep_limit)
+  const double sweeps = max_sweeps > 0 ? double(max_sweeps) : 1.0;
+  require_work(fn, (sweeps + 1) * deer_sweep_work(T, d),
                "max_sweeps " + std::to_string(max_sweeps) + " for [T, d] = [" + std::to_string(T) + ", " +
                    std::to_string(d) + "]");
   require(damping > 0 && damping <= 1, fn, "damping must lie in (0, 1]; got " + std::to_string(damping));
@@ -446,7 +457,8 @@ DeerResult<S> deer(const Cell& cell, std::span<const std::type_identity_t<S>> u,
   const double default_tol = deer_default_tolerance(cell) * x0_scale;
   res.tolerance = opt.tolerance > 0 ? opt.tolerance : default_tol;
   const bool refine = !(opt.tolerance > 0);  // the default: go on to the working precision's rounding level
-  const Index max_sweeps = opt.max_sweeps > 0 ? opt.max_sweeps : T;
+  const Index max_sweeps = detail::deer_sweep_limit(T, d, opt.max_sweeps);
+  res.sweep_limit_from_budget = opt.max_sweeps == 0 && max_sweeps < T;
   std::vector<S> x =
       opt.initial_guess.empty() ? std::vector<S>(static_cast<std::size_t>(T * d), S(0)) : opt.initial_guess;
 

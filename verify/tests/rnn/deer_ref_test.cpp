@@ -4,6 +4,7 @@
 
 #include "verify/tests/rnn/deer_properties.hpp"
 
+#include "seqref/core/limits.hpp"
 #include "seqref/core/oracle.hpp"
 
 #include <gtest/gtest.h>
@@ -148,6 +149,36 @@ TEST(DeerRef, GruConventionAndClipAreValidated) {
     EXPECT_THROW((void)ref::deer(c, sp(ut), {}, o), std::invalid_argument) << bad;
     EXPECT_THROW((void)cpu::deer(c, sp(ut), {}, o), std::invalid_argument) << bad;
   }
+}
+
+TEST(DeerRef, DefaultSweepLimitIsCappedByTheWorkBudgetNotRefused) {
+  // max_sweeps = 0 means "up to T"; the work budget caps that limit (the run reports it) instead of refusing a
+  // problem DEER solves in a few sweeps. An explicit max_sweeps over the budget is still refused.
+  const Index d = 4, T = 400;
+  const auto cell = tanh_cell(d, 0.9, 2);
+  const auto u = gaussian_inputs(T, d, 2);
+  const double per_sweep = double(T) * (double(d) * d * d + 2.0 * d * d);
+  const Limits saved = limits();
+  Limits tight = saved;
+  tight.max_work = 13.5 * per_sweep;  // room for 12 sweeps and the initial residual
+  set_limits(tight);
+  DeerOptions<double> fixed;
+  fixed.method = DeerMethod::fixed_a;  // far more than 12 sweeps on this draw
+  const auto capped = ref::deer(cell, sp(u), {}, fixed);
+  DeerOptions<double> newton;
+  const auto quick = ref::deer(cell, sp(u), {}, newton);
+  DeerOptions<double> explicit_limit;
+  explicit_limit.max_sweeps = T;
+  EXPECT_THROW((void)ref::deer(cell, sp(u), {}, explicit_limit), std::invalid_argument);
+  set_limits(saved);
+  EXPECT_EQ(capped.status, DeerStatus::max_sweeps);
+  EXPECT_EQ(capped.sweeps, 12);
+  EXPECT_TRUE(capped.sweep_limit_from_budget);
+  EXPECT_NE(capped.reason.find("work budget"), std::string::npos) << capped.reason;
+  EXPECT_EQ(quick.status, DeerStatus::converged) << quick.reason;  // Newton fits in the same budget
+  // and the default budget runs the benchmark's problem size, [T, d] = [100000, 8], without refusing it
+  EXPECT_GE(seqref::detail::deer_sweep_limit(100000, 8, 0), 20);
+  EXPECT_EQ(seqref::detail::deer_sweep_limit(100000, 8, 7), 7);
 }
 
 TEST(DeerRef, PostSchemeAtZeroIsTheSech2ScaledA) {

@@ -174,6 +174,7 @@ struct DeerResult {
   double tolerance = 0;    ///< the tolerance used
   bool converged = false;  ///< status == converged
   DeerStatus status = DeerStatus::max_sweeps;
+  bool sweep_limit_from_budget = false;  ///< max_sweeps was 0 and the work budget capped the limit below T
   std::string reason;                    ///< one line: what happened, with the numbers
   std::vector<double> residuals;         ///< residual after each sweep; residuals[0] is the initial guess's
   std::vector<std::vector<S>> iterates;  ///< with keep_iterates: iterates[k] after k sweeps
@@ -188,6 +189,11 @@ Index check_deer_problem(std::string_view fn, const Cell& cell, std::span<const 
 template <class S>
 void check_deer_options(std::string_view fn, Index T, Index d, double tolerance, Index max_sweeps, double damping,
                         std::span<const S> initial_guess);
+
+/// The sweep limit a run uses: max_sweeps when given; otherwise T (convergence within T sweeps is guaranteed),
+/// capped by the work budget (seqref/core/limits.hpp) — a run that reaches a budget cap ends with status max_sweeps
+/// and says so in its reason; it is not refused up front, since DEER usually converges in a handful of sweeps.
+Index deer_sweep_limit(Index T, Index d, Index max_sweeps);
 
 /// Clip option check shared by every backend: finite and >= 0.
 void check_deer_clip(std::string_view fn, double clip);
@@ -224,7 +230,9 @@ void finish_deer_result(DeerResult<S>& res, DeerMethod method, std::ostringstrea
   if (res.status == DeerStatus::converged)
     why << "converged after " << res.sweeps << " sweeps";
   else if (res.status == DeerStatus::max_sweeps)
-    why << "not converged: " << res.sweeps << " sweeps (the limit) left residual " << res.residuals.back();
+    why << "not converged: " << res.sweeps << " sweeps (the limit"
+        << (res.sweep_limit_from_budget ? ", set by the work budget: raise SEQREF_MAX_WORK or pass max_sweeps" : "")
+        << ") left residual " << res.residuals.back();
   else if (res.status == DeerStatus::non_finite)
     why << " (DeerOptions::clip keeps the iterates finite)";
   why << " (" << to_string(method) << ", residual " << res.residual << " of sweep " << res.best_sweep << ", tolerance "
