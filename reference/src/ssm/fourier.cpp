@@ -11,18 +11,6 @@
 
 namespace seqref::ref {
 
-namespace {
-// Non-finite values are refused up front (one O(L) pass beside the O(L log L) convolution), as everywhere else.
-template <class S>
-void require_finite(const std::vector<S>& v, std::string_view fn, std::string_view name) {
-  using std::isfinite;
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (!isfinite(v[i]))
-      invalid_argument(fn, std::string(name) + " has a non-finite value at index " + std::to_string(i) + " (length " +
-                               std::to_string(v.size()) + ")");
-}
-}  // namespace
-
 Index next_pow2(Index n) {
   Index p = 1;
   while (p < n) p *= 2;

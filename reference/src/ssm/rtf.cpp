@@ -19,15 +19,6 @@ namespace seqref::ref {
 namespace {
 
 template <class S>
-void require_finite(const std::vector<S>& v, std::string_view fn, std::string_view name) {
-  using std::isfinite;
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (!isfinite(v[i]))
-      invalid_argument(fn, std::string(name) + " has a non-finite value at index " + std::to_string(i) + " (length " +
-                               std::to_string(v.size()) + ")");
-}
-
-template <class S>
 void check_coefficients(const std::vector<S>& a, const std::vector<S>& b, std::string_view fn) {
   require(!a.empty() && a.size() == b.size(), fn,
           "a and b must have the same length N >= 1; got a of length " + std::to_string(a.size()) +

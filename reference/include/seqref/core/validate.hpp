@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace seqref {
 
@@ -44,6 +45,16 @@ void require_finite(TensorView<const S> t, std::string_view fn, std::string_view
              << ")";
           invalid_argument(fn, os.str());
         }
+}
+
+/// The same for a flat vector: the message names the argument, the first offending index and the length.
+template <class S>
+void require_finite(const std::vector<S>& v, std::string_view fn, std::string_view name) {
+  using std::isfinite;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!isfinite(v[i]))
+      invalid_argument(fn, std::string(name) + " has a non-finite value at index " + std::to_string(i) + " (length " +
+                               std::to_string(v.size()) + ")");
 }
 
 }  // namespace seqref
