@@ -91,22 +91,27 @@ double sensitivity(const std::vector<double>& J, Index T, Index d) {
 
 }  // namespace
 
-// float cells back to double (exact), for the float problems' double oracles.
-TanhCell<double> cast_back(const TanhCell<float>& c) { return {c.dim, convert<double>(c.A)}; }
-GruCell<double> cast_back(const GruCell<float>& c) {
+/// A cell's weights rounded to (or widened from) another precision: cast<T> (the header's) and the float problems'
+/// way back to double (exact) for their double oracles.
+template <class T, class S>
+TanhCell<T> recast(const TanhCell<S>& c) {
+  return {c.dim, convert<T>(c.A)};
+}
+template <class T, class S>
+GruCell<T> recast(const GruCell<S>& c) {
   return {c.dim,
           c.input,
-          convert<double>(c.Wz),
-          convert<double>(c.Wr),
-          convert<double>(c.Wh),
-          convert<double>(c.Uz),
-          convert<double>(c.Ur),
-          convert<double>(c.Uh),
-          convert<double>(c.bz),
-          convert<double>(c.br),
-          convert<double>(c.bh),
+          convert<T>(c.Wz),
+          convert<T>(c.Wr),
+          convert<T>(c.Wh),
+          convert<T>(c.Uz),
+          convert<T>(c.Ur),
+          convert<T>(c.Uh),
+          convert<T>(c.bz),
+          convert<T>(c.br),
+          convert<T>(c.bh),
           c.convention,
-          convert<double>(c.bhn)};
+          convert<T>(c.bhn)};
 }
 
 TanhCell<double> tanh_cell(Index d, double rho, std::uint64_t seed) {
@@ -150,24 +155,13 @@ std::vector<double> gaussian_inputs(Index T, Index m, std::uint64_t seed) {
 
 template <class T>
 TanhCell<T> cast(const TanhCell<double>& c) {
-  return {c.dim, convert<T>(c.A)};
+  return recast<T>(c);
 }
 template <class T>
 GruCell<T> cast(const GruCell<double>& c) {
-  return {c.dim,
-          c.input,
-          convert<T>(c.Wz),
-          convert<T>(c.Wr),
-          convert<T>(c.Wh),
-          convert<T>(c.Uz),
-          convert<T>(c.Ur),
-          convert<T>(c.Uh),
-          convert<T>(c.bz),
-          convert<T>(c.br),
-          convert<T>(c.bh),
-          c.convention,
-          convert<T>(c.bhn)};
+  return recast<T>(c);
 }
+
 template <class T>
 std::vector<T> cast(const std::vector<double>& v) {
   return convert<T>(v);
@@ -185,7 +179,7 @@ std::vector<double> oracle_sequential(const Cell& cell, const std::vector<double
 // The float problem (cell and u rounded to float) solved exactly enough: in double.
 template <class Cell>
 std::vector<double> float_problem_in_double(const Cell& cell, const std::vector<double>& u) {
-  const auto cd = cast_back(cast<float>(cell));
+  const auto cd = recast<double>(cast<float>(cell));
   const auto ud = convert<double>(cast<float>(u));
   return ref::rnn_sequential(cd, cspan(ud), {});
 }
