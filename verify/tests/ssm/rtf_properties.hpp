@@ -55,8 +55,13 @@ Measured kernel_vs_aliased_recurrence(Index N, Index L, double rho, std::uint64_
 /// 1/A: the companion form carries w, which can dwarf h).
 Measured recurrence_vs_dense_powers(Index N, Index L, double rho, std::uint64_t seed);
 
+/// ‖(|C̄||Ā|^k|B̄|)_k‖₂ / ‖(C̄Ā^kB̄)_k‖₂, k < L: the componentwise condition of the dense kernel (>= 1; large when
+/// the taps cancel).
+double dense_kernel_condition(const ref::SisoSystem<double>& sys, Index L);
+
 /// Eqs. (4)-(5) at double: rtf_kernel(rtf_from_dense(truncation_corrected(sys, L)), L) vs the dense kernel
-/// C̄ Ā^k B̄ at Oracle (op "from_dense").
+/// C̄ Ā^k B̄ at Oracle (op "from_dense", error/κ with κ = dense_kernel_condition + kernel_condition of the exact
+/// (a, b)).
 Measured dense_conversion_vs_oracle(Index N, Index L, double rho, std::uint64_t seed);
 
 /// The same chain entirely at Oracle: how far apart the two sides are, in u of double (an identity: ~1e-30 u).
