@@ -231,11 +231,20 @@ Measured fixed_point_vs_sequential(DeerMethod method, bool gru, Index d, Index T
     const double err_seq = max_abs_diff(xs, xo) / u_of<double>();
     const double budget = std::max(err_seq, G * res.residual / u_of<double>());
     Verdict v = judge_relative(tolerance(kMethod, "fixed_point", Precision::f64, Backend::ref), err, budget);
-    v.pass = v.pass && res.converged;
+    // Convergence to the working-precision tolerance is required unless rounding explains its absence: a quasi-Newton
+    // run on an expanding cell can pass through iterates whose residual reaches tolerance/u (hunt: fixed_a, rho =
+    // 1.2, T = 64 peaked at 2e23), and rounding at that scale leaves a floor above the tolerance even after the T
+    // sweeps that make the iterate exact in exact arithmetic. Then it must say so (max_sweeps, best iterate) and the
+    // error must still be within G·r.
+    const double peak = *std::max_element(res.residuals.begin(), res.residuals.end());
+    const bool floor_explains =
+        res.status == DeerStatus::max_sweeps && peak * u_of<double>() >= res.tolerance && res.sweeps >= T;
+    v.pass = v.pass && (res.converged || floor_explains);
     std::ostringstream os;
     os << describe(gru ? "GRU deer f64 vs Oracle sequential (max abs)" : "tanh deer f64 vs Oracle sequential (max abs)",
                    method, d, T, rho, seed)
-       << ", " << res.reason << "; sensitivity G = " << G << ", sequential error " << err_seq << "u";
+       << ", " << res.reason << "; sensitivity G = " << G << ", sequential error " << err_seq << "u, peak residual "
+       << peak;
     return Measured{v, os.str()};
   });
 }
