@@ -406,10 +406,20 @@ template ref::RtfCoefficients<double> cast<double, double>(const ref::RtfCoeffic
 template ref::RtfCoefficients<Oracle> cast<Oracle, double>(const ref::RtfCoefficients<double>&);
 template ref::SisoSystem<float> cast<float, double>(const ref::SisoSystem<double>&);
 template ref::SisoSystem<Oracle> cast<Oracle, double>(const ref::SisoSystem<double>&);
-double float_problem_condition(Index channels, Index N, Index L, double rho, std::uint64_t seed) {
-  double worst = 0;
-  for (const auto& c : channel_coefficients<float>(channels, N, rho, seed))
-    worst = std::max(worst, kernel_condition(cast<double>(c), L));
+double float_denominator_margin(Index channels, Index N, Index L, double rho, std::uint64_t seed) {
+  double worst = std::numeric_limits<double>::infinity();
+  for (const auto& c : channel_coefficients<float>(channels, N, rho, seed)) {
+    long double norm1 = 1;
+    for (float ai : c.a) norm1 += std::abs(static_cast<long double>(ai));
+    for (Index j = 0; j < L; ++j) {
+      std::complex<long double> A = 1;
+      for (Index i = 1; i <= N; ++i) {
+        const long double ang = -2.0L * std::numbers::pi_v<long double> * static_cast<long double>((i * j) % L) / L;
+        A += static_cast<long double>(c.a[static_cast<std::size_t>(i - 1)]) * std::polar(1.0L, ang);
+      }
+      worst = std::min(worst, static_cast<double>(std::abs(A) / norm1));
+    }
+  }
   return worst;
 }
 

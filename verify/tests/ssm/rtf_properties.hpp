@@ -37,10 +37,11 @@ ref::SisoSystem<T> cast(const ref::SisoSystem<S>& s);
 /// construction, whatever the FFT.
 double kernel_condition(const ref::RtfCoefficients<double>& c, Index L);
 
-/// max over channels of κ (kernel_condition) for the float-rounded coefficients the f32 properties use: where
-/// κ·u_f32 >= 1 the f32 problem is singular to working precision (the denominator cancels to rounding at a root of
-/// unity), and a backend may refuse it ("vanishes" / "overflows") instead of returning noise.
-double float_problem_condition(Index channels, Index N, Index L, double rho, std::uint64_t seed);
+/// min over channels and over the L-th roots of unity ω^j of |1 + a_1 ω^j + … + a_N ω^{jN}| / (1 + ‖a‖₁), for the
+/// float-rounded coefficients the f32 properties use (long double). The rounding of any transform of the denominator
+/// at one bin is O((log L + N)·u)·(1 + ‖a‖₁), so where the margin is below that the computed bin can be exactly 0 or
+/// tiny, and a backend may refuse the problem ("vanishes" / "overflows") instead of returning noise.
+double float_denominator_margin(Index channels, Index N, Index L, double rho, std::uint64_t seed);
 
 /// Eq. (2) at double vs eq. (2) at Oracle (op "kernel"); the verdict is on error/κ.
 Measured kernel_vs_oracle(Index N, Index L, double rho, std::uint64_t seed);
