@@ -99,6 +99,20 @@ ref::SisoSystem<T> cast(const ref::SisoSystem<S>& s) {
   return {s.A.template cast<T>(), s.B.template cast<T>(), s.C.template cast<T>()};
 }
 
+namespace {
+/// Σ_i c_i ω^{(i + first_power)·j}, ω = exp(−2πi/L), in long double: a polynomial at the j-th L-th root of unity.
+template <class T>
+std::complex<long double> at_root(const std::vector<T>& c, Index first_power, Index j, Index L) {
+  std::complex<long double> sum = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const Index power = (static_cast<Index>(i) + first_power) * j % L;
+    sum += static_cast<long double>(c[i]) *
+           std::polar(1.0L, -2.0L * std::numbers::pi_v<long double> * static_cast<long double>(power) / L);
+  }
+  return sum;
+}
+}  // namespace
+
 double kernel_condition(const ref::RtfCoefficients<double>& c, Index L) {
   // First-order bound of eq. (2) under relative perturbations of the coefficients (what the two forward DFTs
   // commit): |δH_j| ≤ (‖num‖₁ + |H_j| ‖den‖₁)/|A_j| per unit perturbation; normwise over the bins, relative to ‖H‖.
@@ -107,14 +121,7 @@ double kernel_condition(const ref::RtfCoefficients<double>& c, Index L) {
   for (Index i = 0; i < N; ++i) num1 += std::abs(c.b[i]), den1 += std::abs(c.a[i]);
   long double dH = 0, H = 0;
   for (Index j = 0; j < L; ++j) {
-    std::complex<long double> A = 1, B = 0;
-    for (Index i = 1; i <= N; ++i) {
-      const long double ang = -2.0L * std::numbers::pi_v<long double> * static_cast<long double>((i * j) % L) / L;
-      const long double ang_b =
-          -2.0L * std::numbers::pi_v<long double> * static_cast<long double>(((i - 1) * j) % L) / L;
-      A += static_cast<long double>(c.a[i - 1]) * std::polar(1.0L, ang);
-      B += static_cast<long double>(c.b[i - 1]) * std::polar(1.0L, ang_b);
-    }
+    const std::complex<long double> A = 1.0L + at_root(c.a, 1, j, L), B = at_root(c.b, 0, j, L);
     const long double h = std::abs(B / A), bound = (num1 + h * den1) / std::abs(A);
     dH += bound * bound, H += h * h;
   }
@@ -411,14 +418,8 @@ double float_denominator_margin(Index channels, Index N, Index L, double rho, st
   for (const auto& c : channel_coefficients<float>(channels, N, rho, seed)) {
     long double norm1 = 1;
     for (float ai : c.a) norm1 += std::abs(static_cast<long double>(ai));
-    for (Index j = 0; j < L; ++j) {
-      std::complex<long double> A = 1;
-      for (Index i = 1; i <= N; ++i) {
-        const long double ang = -2.0L * std::numbers::pi_v<long double> * static_cast<long double>((i * j) % L) / L;
-        A += static_cast<long double>(c.a[static_cast<std::size_t>(i - 1)]) * std::polar(1.0L, ang);
-      }
-      worst = std::min(worst, static_cast<double>(std::abs(A) / norm1));
-    }
+    for (Index j = 0; j < L; ++j)
+      worst = std::min(worst, static_cast<double>(std::abs(1.0L + at_root(c.a, 1, j, L)) / norm1));
   }
   return worst;
 }

@@ -123,7 +123,8 @@ SisoSystem<S> truncation_corrected(const SisoSystem<S>& sys, Index L);
 /// The inverse of eq. (5), the post's C̄* = C̃*(I − Ā^L)⁻¹: given a realization (Ā, B̄, C̃) — e.g. the companion
 /// realization of trained (a, b) — returns (Ā, B̄, C̄) whose first L taps C̄Ā^kB̄ equal the L-point kernel of eq. (2).
 /// Forms Ā^L by L products in order (O(L N³): repeated squaring lost up to 8e11 u relative to ‖Ā^L‖ on companion
-/// matrices at N = 8, L = 64) and solves C̄(I − Ā^L) = C̃ by LU with full pivoting. Throws std::invalid_argument on bad shapes, L < 1, or
+/// matrices at N = 8, L = 64) and solves C̄(I − Ā^L) = C̃ by LU with full pivoting. Throws std::invalid_argument on
+/// bad shapes, L < 1, or
 /// I − Ā^L singular to working precision (an eigenvalue of Ā is an L-th root of unity: eq. (2) divides by zero).
 template <class S>
 SisoSystem<S> recover_c_bar(const SisoSystem<S>& sys_c_tilde, Index L);
