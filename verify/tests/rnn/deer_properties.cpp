@@ -184,6 +184,18 @@ std::vector<double> float_problem_in_double(const Cell& cell, const std::vector<
   return ref::rnn_sequential(cd, cspan(ud), {});
 }
 
+// A tanh problem handed to float backends: the float cell and inputs, and their solution in double.
+struct FloatTanhProblem {
+  TanhCell<float> cell;
+  std::vector<float> u;
+  std::vector<double> truth;
+};
+FloatTanhProblem float_tanh_problem(Index d, Index T, double rho, std::uint64_t seed) {
+  const auto cell = tanh_cell(d, rho, seed);
+  const auto u = gaussian_inputs(T, d, seed);
+  return {cast<float>(cell), cast<float>(u), float_problem_in_double(cell, u)};
+}
+
 struct Problem {
   bool gru;
   TanhCell<double> tanh;
@@ -467,11 +479,10 @@ Exact gru_post_matrix(GruConvention convention, std::uint64_t seed) {
 }
 
 Exact f32_deer_vs_loop(std::string_view backend, DeerMethod method, Index d, Index T, double rho, std::uint64_t seed) {
-  const auto cell = tanh_cell(d, rho, seed);
-  const auto u = gaussian_inputs(T, d, seed);
-  const auto cs = cast<float>(cell);
-  const auto us = cast<float>(u);
-  const auto xo = float_problem_in_double(cell, u);
+  const auto p = float_tanh_problem(d, T, rho, seed);
+  const auto& cs = p.cell;
+  const auto& us = p.u;
+  const auto& xo = p.truth;
   DeerOptions<float> o;
   o.method = method;
   const auto res = backend == "cpu" ? cpu::deer(cs, cspan(us), {}, o) : ref::deer(cs, cspan(us), {}, o);
@@ -791,11 +802,10 @@ Measured cpu_sequential_vs_oracle(Index d, Index T, double rho, std::uint64_t se
 }
 
 Measured cuda_deer_vs_oracle(DeerMethod method, Index d, Index T, double rho, std::uint64_t seed) {
-  const auto cell = tanh_cell(d, rho, seed);
-  const auto u = gaussian_inputs(T, d, seed);
-  const auto cs = cast<float>(cell);
-  const auto us = cast<float>(u);
-  const auto xo = float_problem_in_double(cell, u);
+  const auto p = float_tanh_problem(d, T, rho, seed);
+  const auto& cs = p.cell;
+  const auto& us = p.u;
+  const auto& xo = p.truth;
   DeerOptions<float> o;
   o.method = method;
   const auto res = cuda::deer(cs, cspan(us), {}, o);

@@ -310,6 +310,26 @@ CVector<T> slice(const CVector<T>& v, Index c, Index n) {
   return CVector<T>(v.begin() + c * n, v.begin() + (c + 1) * n);
 }
 
+/// The reference Cauchy kernel of every channel, at the judge's precision (oracle) and at S (reference).
+template <class S>
+struct CauchyTruth {
+  CVector<Truth<S>> oracle;
+  CVector<S> reference;
+};
+template <class S>
+CauchyTruth<S> cauchy_truth(const CVector<S>& w, const CVector<S>& lambda, const CVector<S>& z, Index channels,
+                            Index N) {
+  using O = Truth<S>;
+  CauchyTruth<S> t;
+  for (Index c = 0; c < channels; ++c) {
+    const auto o = ref::cauchy_kernel<O>(cast<O>(slice(w, c, N)), cast<O>(slice(lambda, c, N)), cast<O>(z));
+    const auto r = ref::cauchy_kernel<S>(slice(w, c, N), slice(lambda, c, N), z);
+    t.oracle.insert(t.oracle.end(), o.begin(), o.end());
+    t.reference.insert(t.reference.end(), r.begin(), r.end());
+  }
+  return t;
+}
+
 }  // namespace
 
 Measured cauchy_reference_vs_oracle(Index N, Index nodes, std::uint64_t seed) {
@@ -323,19 +343,11 @@ Measured cauchy_reference_vs_oracle(Index N, Index nodes, std::uint64_t seed) {
 
 template <class S>
 Measured cpu_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64_t seed) {
-  using O = Truth<S>;
   const auto in = cauchy_inputs(channels, N, nodes, seed);
   const auto w = cast<S>(in.w), lambda = cast<S>(in.lambda), z = cast<S>(in.z);  // the problem, rounded to S
   auto out = poisoned<Complex<S>>(static_cast<std::size_t>(channels * nodes));
   cpu::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
-  CVector<O> oracle;
-  CVector<S> reference;
-  for (Index c = 0; c < channels; ++c) {
-    const auto o = ref::cauchy_kernel<O>(cast<O>(slice(w, c, N)), cast<O>(slice(lambda, c, N)), cast<O>(z));
-    const auto r = ref::cauchy_kernel<S>(slice(w, c, N), slice(lambda, c, N), z);
-    oracle.insert(oracle.end(), o.begin(), o.end());
-    reference.insert(reference.end(), r.begin(), r.end());
-  }
+  const auto [oracle, reference] = cauchy_truth(w, lambda, z, channels, N);
   const double u = unit_roundoff<S>();
   const auto& tol = tolerance(kMethod, "cauchy", precision_of<S>(), Backend::cpu);
   // The kernel sums the N terms in another order than the reference; with few outputs the reference's normwise
@@ -376,15 +388,10 @@ CauchyPeer cpu_cauchy_vs_peer(Index channels, Index N, Index nodes, std::uint64_
   const auto w = cast<float>(in.w), lambda = cast<float>(in.lambda), z = cast<float>(in.z);
   auto out = poisoned<Complex<float>>(static_cast<std::size_t>(channels * nodes));
   cpu::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
-  CVector<double> oracle;
-  CVector<float> reference, peer;
+  const auto [oracle, reference] = cauchy_truth(w, lambda, z, channels, N);
+  CVector<float> peer;
   std::vector<Complex<float>> terms(static_cast<std::size_t>(N));
   for (Index c = 0; c < channels; ++c) {
-    const auto o =
-        ref::cauchy_kernel<double>(cast<double>(slice(w, c, N)), cast<double>(slice(lambda, c, N)), cast<double>(z));
-    const auto r = ref::cauchy_kernel<float>(slice(w, c, N), slice(lambda, c, N), z);
-    oracle.insert(oracle.end(), o.begin(), o.end());
-    reference.insert(reference.end(), r.begin(), r.end());
     for (Index k = 0; k < nodes; ++k) {
       for (Index n = 0; n < N; ++n)
         terms[static_cast<std::size_t>(n)] =
@@ -493,15 +500,7 @@ Measured cuda_cauchy_vs_oracle(Index channels, Index N, Index nodes, std::uint64
   const auto w = cast<float>(in.w), lambda = cast<float>(in.lambda), z = cast<float>(in.z);
   auto out = poisoned<Complex<float>>(static_cast<std::size_t>(channels * nodes));
   cuda::cauchy_kernel(w, lambda, z, out, channels, N, nodes);
-  CVector<double> oracle;
-  CVector<float> reference;
-  for (Index c = 0; c < channels; ++c) {
-    const auto o =
-        ref::cauchy_kernel<double>(cast<double>(slice(w, c, N)), cast<double>(slice(lambda, c, N)), cast<double>(z));
-    const auto r = ref::cauchy_kernel<float>(slice(w, c, N), slice(lambda, c, N), z);
-    oracle.insert(oracle.end(), o.begin(), o.end());
-    reference.insert(reference.end(), r.begin(), r.end());
-  }
+  const auto [oracle, reference] = cauchy_truth(w, lambda, z, channels, N);
   const double u = unit_roundoff<float>();
   const auto& tol = tolerance(kMethod, "cauchy", Precision::f32, Backend::cuda);
   return {judge_relative(tol, relative_error(out, oracle) / u, relative_error(reference, oracle) / u),
