@@ -24,6 +24,8 @@ namespace py = pybind11;
 using seqref::Index;
 
 namespace seqref::python {
+void bind_testing_module(py::module_& m);  // python/testing_module.cpp: seqref.testing (the judge)
+
 std::vector<Binder>& binders() {
   static std::vector<Binder> registered;  // function-local: safe against static initialization order
   return registered;
@@ -41,6 +43,7 @@ Submodules:
   seqref.ref   plain reference (eq. 1 materialized, eq. 2 RNN / online softmax, KV-cached decode, TinyDecoder)
   seqref.cpu   optimized CPU kernel (flash-style tiles, OpenMP)
   seqref.cuda  CUDA kernel (float32 or bf16 inputs)
+  seqref.testing  check your own kernel: seqref.testing.check(method, candidate, **inputs) -> Verdict
 )doc";
   m.attr("__version__") = SEQREF_VERSION;
 
@@ -105,4 +108,7 @@ Threads the CPU backend uses (OpenMP; set OMP_NUM_THREADS before importing).)doc
 
   // Every method's bindings (python/bind_<family>_<method>.cpp).
   for (auto bind : seqref::python::binders()) bind(ref, cpu, cuda);
+
+  // ---- seqref.testing: the judge of the user's own kernels ----
+  seqref::python::bind_testing_module(m);
 }

@@ -30,32 +30,58 @@ void require_finite_logit(const S& logit, std::string_view fn, Index h, Index i,
 }  // namespace
 
 // ---- eq. (1): materialized scores, two-pass softmax --------------------------------------------------------------
+namespace {
+// Eq. (1) for the query rows `rows` (sorted or not) of head h: o_i = Σ_{j≤i} p_ij v_j with p_ij the two-pass softmax
+// of s_ij = scale·q_i·k_j over j ≤ i. Arguments already checked.
+template <class S>
+Matrix<S> eq1_rows(std::string_view fn, ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, S scale,
+                   Index h, std::span<const Index> rows) {
+  using std::exp;
+  const Index T = q.len, R = static_cast<Index>(rows.size());
+  Matrix<S> qr(R, q.dim);
+  for (Index r = 0; r < R; ++r) qr.row(r) = q.chead(h).row(rows[static_cast<std::size_t>(r)]);
+  const Matrix<S> s = scale * (qr * k.chead(h).transpose());  // scores s_ij = scale·q_i·k_j
+  Matrix<S> p = Matrix<S>::Zero(R, T);                        // p_ij = 0 for j > i (causal mask)
+  for (Index r = 0; r < R; ++r) {
+    const Index i = rows[static_cast<std::size_t>(r)];
+    S m = s(r, 0);  // pass 1: the row maximum over j ≤ i
+    for (Index j = 0; j <= i; ++j) {
+      require_finite_logit(s(r, j), fn, h, i, j);
+      if (s(r, j) > m) m = s(r, j);
+    }
+    S z = S(0);  // pass 2: exponentials and their sum
+    for (Index j = 0; j <= i; ++j) {
+      p(r, j) = exp(s(r, j) - m);
+      z += p(r, j);
+    }
+    for (Index j = 0; j <= i; ++j) p(r, j) /= z;
+  }
+  return p * v.chead(h);  // o_i = Σ_j p_ij v_j
+}
+}  // namespace
+
 template <class S>
 Tensor3<S> causal_attention(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, S scale) {
   constexpr std::string_view fn = "seqref::ref::causal_attention";
   check_causal_attention_args<S>(fn, q, k, v, scale);
-  using std::exp;
   const Index H = q.heads, T = q.len;
   Tensor3<S> o(H, T, v.dim);
-  for (Index h = 0; h < H; ++h) {
-    const Matrix<S> s = scale * (q.chead(h) * k.chead(h).transpose());  // scores s_ij = scale·q_i·k_j
-    Matrix<S> p = Matrix<S>::Zero(T, T);                                // p_ij = 0 for j > i (causal mask)
-    for (Index i = 0; i < T; ++i) {
-      S m = s(i, 0);  // pass 1: the row maximum over j ≤ i
-      for (Index j = 0; j <= i; ++j) {
-        require_finite_logit(s(i, j), fn, h, i, j);
-        if (s(i, j) > m) m = s(i, j);
-      }
-      S z = S(0);  // pass 2: exponentials and their sum
-      for (Index j = 0; j <= i; ++j) {
-        p(i, j) = exp(s(i, j) - m);
-        z += p(i, j);
-      }
-      for (Index j = 0; j <= i; ++j) p(i, j) /= z;
-    }
-    o.head(h) = p * v.chead(h);  // o_i = Σ_j p_ij v_j
-  }
+  std::vector<Index> all(static_cast<std::size_t>(T));
+  for (Index i = 0; i < T; ++i) all[static_cast<std::size_t>(i)] = i;
+  for (Index h = 0; h < H; ++h) o.head(h) = eq1_rows<S>(fn, q, k, v, scale, h, all);
   return o;
+}
+
+template <class S>
+Matrix<S> causal_attention_rows(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, S scale, Index h,
+                                std::span<const Index> rows) {
+  constexpr std::string_view fn = "seqref::ref::causal_attention_rows";
+  check_causal_attention_args<S>(fn, q, k, v, scale);
+  require(h >= 0 && h < q.heads, fn,
+          "head " + std::to_string(h) + " out of range [0, " + std::to_string(q.heads) + ")");
+  for (const Index i : rows)
+    require(i >= 0 && i < q.len, fn, "row " + std::to_string(i) + " out of range [0, " + std::to_string(q.len) + ")");
+  return eq1_rows<S>(fn, q, k, v, scale, h, rows);
 }
 
 // ---- eq. (2): an RNN over the keys of each row --------------------------------------------------------------------
@@ -454,13 +480,19 @@ GenerationResult generate(const TinyDecoder<S>& model, std::span<const std::int3
 }
 
 // ---- explicit instantiations --------------------------------------------------------------------------------------
-#define SEQREF_INSTANTIATE_ATTENTION(S)                                                                   \
-  template Tensor3<S> causal_attention(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S);    \
-  template Tensor3<S> causal_attention_rnn(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S, \
+#define SEQREF_INSTANTIATE_ATTENTION(S)                                                                          \
+  template Tensor3<S> causal_attention(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S);           \
+  template Matrix<S> causal_attention_rows(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S, Index, \
+                                           std::span<const Index>);                                              \
+  template Tensor3<S> causal_attention_rnn(ConstTensorView<S>, ConstTensorView<S>, ConstTensorView<S>, S,        \
                                            std::span<const Index>);
 SEQREF_INSTANTIATE_ATTENTION(float)
 SEQREF_INSTANTIATE_ATTENTION(double)
 SEQREF_INSTANTIATE_ATTENTION(Oracle)
+// The judge's precisions (seqref::judge): the yardstick of 16-bit candidates, the truth of float64 ones.
+SEQREF_INSTANTIATE_ATTENTION(Eigen::half)
+SEQREF_INSTANTIATE_ATTENTION(Eigen::bfloat16)
+SEQREF_INSTANTIATE_ATTENTION(long double)
 #undef SEQREF_INSTANTIATE_ATTENTION
 
 template class KvCache<float>;

