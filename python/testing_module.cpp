@@ -4,6 +4,7 @@
 // tensors are moved to the host, with a note in the verdict), Python numbers and strings. Names follow
 // numpy.testing / torch.testing: check(...) returns a Verdict, assert_verified(...) raises AssertionError.
 
+#include "seqref/core/limits.hpp"
 #include "seqref/judge/judge.hpp"
 
 #include <pybind11/numpy.h>
@@ -53,6 +54,9 @@ std::vector<judge::Index> shape_of(const py::array& a) {
 judge::Array array_from_numpy(const py::array& a, const std::string& what, bool bf16_bits) {
   judge::Array out;
   out.shape = shape_of(a);
+  // The widened copy (8 bytes per element) and the judge's truth (16) must fit the budget before anything is copied:
+  // a broadcast view of 10^12 elements is refused here, not materialized.
+  seqref::require_memory("seqref.testing", 24.0 * static_cast<double>(a.size()), what);
   const py::dtype dt = a.dtype();
   const char kind = dt.kind();
   const auto size = dt.itemsize();
@@ -118,6 +122,7 @@ judge::Array to_array(const py::handle& obj, const std::string& what, std::vecto
 
 struct Reserved {
   std::optional<double> K;
+  std::optional<judge::DType> candidate_dtype;
   py::object progress = py::none();
   unsigned threads = 0;
   double yardstick_work = 2.0e8;
@@ -129,11 +134,14 @@ judge::Inputs to_inputs(const py::kwargs& kw, Reserved& r, std::vector<std::stri
     const std::string name = py::str(k).cast<std::string>();
     if (name == "K") {
       if (!v.is_none()) r.K = v.cast<double>();
+    } else if (name == "candidate_dtype") {
+      if (!v.is_none()) r.candidate_dtype = judge::parse_dtype(py::str(v).cast<std::string>());
     } else if (name == "progress") {
       r.progress = py::reinterpret_borrow<py::object>(v);
     } else if (name == "threads") {
       const long t = v.cast<long>();
-      if (t < 0 || t > 256) throw py::value_error("seqref.testing: threads must be in [0, 256]; got " + std::to_string(t));
+      if (t < 0 || t > 256)
+        throw py::value_error("seqref.testing: threads must be in [0, 256]; got " + std::to_string(t));
       r.threads = static_cast<unsigned>(t);
     } else if (name == "yardstick_work") {
       r.yardstick_work = v.cast<double>();
@@ -186,7 +194,21 @@ judge::Verdict run_check(const std::string& method, const py::object& candidate,
   std::vector<std::string> notes;
   Reserved r;
   const judge::Inputs in = to_inputs(kw, r, notes);
-  const judge::Array cand = to_array(candidate, "candidate", notes);
+  judge::Array cand = to_array(candidate, "candidate", notes);
+  if (r.candidate_dtype && *r.candidate_dtype != cand.dtype) {
+    // Values stored wider than they are (bfloat16 numbers in a float32 array): every one must be exact in the
+    // declared dtype, or the declaration is wrong.
+    for (std::size_t i = 0; i < cand.values.size(); ++i) {
+      const double x = cand.values[i];
+      if (std::isfinite(x) && judge::round_to(*r.candidate_dtype, x) != x)
+        throw py::value_error("seqref.testing: candidate_dtype=" + std::string(judge::name(*r.candidate_dtype)) +
+                              ", but candidate value " + std::to_string(i) + " (" + std::to_string(x) + ") is not a " +
+                              std::string(judge::name(*r.candidate_dtype)) + " number");
+    }
+    notes.push_back("candidate stored as " + std::string(judge::name(cand.dtype)) + ", judged as " +
+                    std::string(judge::name(*r.candidate_dtype)) + " (candidate_dtype)");
+    cand.dtype = *r.candidate_dtype;
+  }
   judge::Options o;
   o.K = r.K;
   o.threads = r.threads;
@@ -218,7 +240,8 @@ for seqref's reference run in that dtype (Eigen::half / Eigen::bfloat16 for 16-b
 when error <= K * max(yardstick, 1). The truth is computed at higher precision by an implementation verified against
 the 50-digit Oracle (the Verdict says which). Inputs and candidate: NumPy arrays or torch tensors (float64,
 float32, float16, bfloat16), numbers, strings; reserved keywords: K, progress (None: a bar when stderr is a
-terminal), threads, yardstick_work.)doc");
+terminal), threads, yardstick_work, candidate_dtype (the candidate's precision when its storage is wider, e.g.
+bfloat16 numbers in a float32 array).)doc");
   py::module_::import("sys").attr("modules")["seqref.testing"] = t;
 
   py::class_<judge::Verdict>(t, "Verdict", "The outcome of seqref.testing.check (truthy when passed).")

@@ -60,7 +60,8 @@ const MethodJudge& find(std::string_view method) {
   }
   if (count == 1) return *hit;
   throw std::invalid_argument("seqref.check: unknown method '" + std::string(method) + "'" +
-                              (count > 1 ? " (ambiguous: give family/method)" : "") + "; registered: " + list_methods());
+                              (count > 1 ? " (ambiguous: give family/method)" : "") +
+                              "; registered: " + list_methods());
 }
 
 bool contains(const std::vector<std::string>& v, std::string_view s) {
@@ -78,8 +79,8 @@ void check_names(const MethodJudge& m, const Inputs& in) {
     if (!contains(m.arrays, k))
       fail(m.id, "unknown array argument '" + k + "'; it takes arrays " + join(m.arrays) + " (" + m.signature + ")");
     if (static_cast<Index>(a.values.size()) != a.size())
-      fail(m.id, "array '" + k + "' has " + std::to_string(a.values.size()) + " values for shape " +
-                     shape_string(a.shape));
+      fail(m.id,
+           "array '" + k + "' has " + std::to_string(a.values.size()) + " values for shape " + shape_string(a.shape));
   }
   for (const auto& [k, x] : in.numbers)
     if (!contains(m.numbers, k))
@@ -155,15 +156,9 @@ std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -200,14 +195,10 @@ std::string json_location(const Location& l) {
 
 std::string_view name(DType d) {
   switch (d) {
-    case DType::f64:
-      return "float64";
-    case DType::f32:
-      return "float32";
-    case DType::f16:
-      return "float16";
-    case DType::bf16:
-      break;
+    case DType::f64: return "float64";
+    case DType::f32: return "float32";
+    case DType::f16: return "float16";
+    case DType::bf16: break;
   }
   return "bfloat16";
 }
@@ -223,58 +214,41 @@ DType parse_dtype(std::string_view t) {
 
 double unit_roundoff(DType d) {
   switch (d) {
-    case DType::f64:
-      return std::ldexp(1.0, -53);
-    case DType::f32:
-      return std::ldexp(1.0, -24);
-    case DType::f16:
-      return std::ldexp(1.0, -11);
-    case DType::bf16:
-      break;
+    case DType::f64: return std::ldexp(1.0, -53);
+    case DType::f32: return std::ldexp(1.0, -24);
+    case DType::f16: return std::ldexp(1.0, -11);
+    case DType::bf16: break;
   }
   return std::ldexp(1.0, -8);
 }
 
 double round_to(DType d, double x) {
   switch (d) {
-    case DType::f64:
-      return x;
-    case DType::f32:
-      return static_cast<double>(static_cast<float>(x));
-    case DType::f16:
-      return static_cast<double>(static_cast<float>(Eigen::half(static_cast<float>(x))));
-    case DType::bf16:
-      break;
+    case DType::f64: return x;
+    case DType::f32: return static_cast<double>(static_cast<float>(x));
+    case DType::f16: return static_cast<double>(static_cast<float>(Eigen::half(static_cast<float>(x))));
+    case DType::bf16: break;
   }
   return static_cast<double>(static_cast<float>(Eigen::bfloat16(static_cast<float>(x))));
 }
 
 Precision precision_of(DType d) {
   switch (d) {
-    case DType::f64:
-      return Precision::f64;
-    case DType::f32:
-      return Precision::f32;
-    case DType::f16:
-      return Precision::f16;
-    case DType::bf16:
-      break;
+    case DType::f64: return Precision::f64;
+    case DType::f32: return Precision::f32;
+    case DType::f16: return Precision::f16;
+    case DType::bf16: break;
   }
   return Precision::bf16;
 }
 
 std::string_view name(Precision p) {
   switch (p) {
-    case Precision::ld:
-      return "long double";
-    case Precision::f64:
-      return "float64";
-    case Precision::f32:
-      return "float32";
-    case Precision::f16:
-      return "float16 (Eigen::half)";
-    case Precision::bf16:
-      break;
+    case Precision::ld: return "long double";
+    case Precision::f64: return "float64";
+    case Precision::f32: return "float32";
+    case Precision::f16: return "float16 (Eigen::half)";
+    case Precision::bf16: break;
   }
   return "bfloat16 (Eigen::bfloat16)";
 }
@@ -395,8 +369,8 @@ Verdict check(std::string_view method, const Inputs& inputs, const Array& candid
     for (Index i = 0; i < U; ++i) all[static_cast<std::size_t>(i)] = i;
     for (const auto& [flat, x] : run_reference(m, inputs, tp, all, threads, progress, "truth", 0, truth_share))
       truth[static_cast<std::size_t>(flat)] = x;
-    v.truth = m.reference_name + " in " + std::string(name(tp)) + ", all " + std::to_string(U) + " " + m.unit_name +
-              "s";
+    v.truth =
+        m.reference_name + " in " + std::string(name(tp)) + ", all " + std::to_string(U) + " " + m.unit_name + "s";
   }
   if (progress) progress("truth", truth_share);
 
@@ -465,8 +439,8 @@ Verdict check(std::string_view method, const Inputs& inputs, const Array& candid
     // The reference refuses the problem in this precision (e.g. logits that overflow float16): the bound falls back
     // to K·u, and the verdict says why.
     v.reference_error_u = 0;
-    v.yardstick += "; the reference refused the problem in this precision (" + std::string(e.what()) +
-                   "), so the bound is K * u";
+    v.yardstick +=
+        "; the reference refused the problem in this precision (" + std::string(e.what()) + "), so the bound is K * u";
   }
   if (progress) progress("done", 1.0);
 
@@ -508,7 +482,7 @@ std::string Verdict::report() const {
   os << "  metric          " << metric << " (u = " << fmt(u) << ")\n";
   os << "  truth           " << truth << '\n';
   os << "  yardstick       " << yardstick << '\n';
-  os << "  K = " << fmt(K) << "           " << K_reason << '\n';
+  os << "  K               " << fmt(K, 6) << ": " << K_reason << '\n';
   for (const auto& note : notes) os << "  note            " << note << '\n';
   os << "  time            " << fmt(seconds) << " s";
   return os.str();
@@ -523,8 +497,7 @@ std::string Verdict::json() const {
      << ", \"worst\": " << json_location(worst) << ", \"nonfinite\": " << nonfinite
      << ", \"first_nonfinite\": " << json_location(first_nonfinite) << ", \"metric\": " << json_string(metric)
      << ", \"truth\": " << json_string(truth) << ", \"yardstick\": " << json_string(yardstick)
-     << ", \"K_reason\": " << json_string(K_reason) << ", \"seconds\": " << json_number(seconds)
-     << ", \"notes\": [";
+     << ", \"K_reason\": " << json_string(K_reason) << ", \"seconds\": " << json_number(seconds) << ", \"notes\": [";
   for (std::size_t i = 0; i < notes.size(); ++i) os << (i ? ", " : "") << json_string(notes[i]);
   os << "], \"summary\": " << json_string(summary()) << "}";
   return os.str();

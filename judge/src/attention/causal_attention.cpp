@@ -2,8 +2,8 @@
 // Units are output rows (h, i); the yardstick is eq. (1) of seqref::ref on the sampled rows, the float64 truth the
 // flash-style cpu kernel.
 
-#include "seqref/judge/method.hpp"
 #include "seqref/opt/attention/causal_attention.hpp"
+#include "seqref/judge/method.hpp"
 #include "seqref/ref/attention/causal_attention.hpp"
 
 #include <algorithm>
@@ -52,9 +52,9 @@ Values rows_in(const Inputs& in, std::span<const Index> units) {
       return x;
     };
     const std::vector<S> qs = slice(q, s.d), ks = slice(k, s.d), vs = slice(v, s.dv);
-    const seqref::Matrix<S> o = seqref::ref::causal_attention_rows<S>(
-        {qs.data(), 1, len, s.d}, {ks.data(), 1, len, s.d}, {vs.data(), 1, len, s.dv},
-        number_as<S>(scale_of(in, s)), 0, rows);
+    const seqref::Matrix<S> o =
+        seqref::ref::causal_attention_rows<S>({qs.data(), 1, len, s.d}, {ks.data(), 1, len, s.d},
+                                              {vs.data(), 1, len, s.dv}, number_as<S>(scale_of(in, s)), 0, rows);
     for (std::size_t r = 0; r < rows.size(); ++r)
       for (Index c = 0; c < s.dv; ++c)
         out.emplace_back((h * s.T + rows[r]) * s.dv + c, widen<S>(o(static_cast<Index>(r), c)));
@@ -67,8 +67,9 @@ Values rows_in(const Inputs& in, std::span<const Index> units) {
 SEQREF_REGISTER_JUDGE(attention, causal_attention) {
   MethodJudge m;
   m.id = kId;
-  m.signature = "q, k [H, T, d], v [H, T, dv], scale (default 1/sqrt(d)) -> out [H, T, dv] = "
-                "softmax(scale q k^T + causal mask) v";
+  m.signature =
+      "q, k [H, T, d], v [H, T, dv], scale (default 1/sqrt(d)) -> out [H, T, dv] = "
+      "softmax(scale q k^T + causal mask) v";
   m.arrays = {"q", "k", "v"};
   m.numbers = {"scale"};
   m.K = 4;

@@ -70,10 +70,10 @@ struct Inputs {
 using Progress = std::function<void(std::string_view stage, double fraction)>;
 
 struct Options {
-  std::optional<double> K;         ///< the method's own K when empty
-  Progress progress;               ///< may be empty
-  double yardstick_work = 2.0e8;   ///< scalar operations the yardstick may spend before it samples units
-  unsigned threads = 0;            ///< threads for the reference runs (0: all cores)
+  std::optional<double> K;        ///< the method's own K when empty
+  Progress progress;              ///< may be empty
+  double yardstick_work = 2.0e8;  ///< scalar operations the yardstick may spend before it samples units
+  unsigned threads = 0;           ///< threads for the reference runs (0: all cores)
 };
 
 /// An element of the output: its multi-index, flat index and the two values.
@@ -92,16 +92,16 @@ struct Verdict {
   double error_u = 0;            ///< candidate vs truth, in u of its dtype (inf when a value is not finite)
   double reference_error_u = 0;  ///< same-precision reference vs truth (the yardstick)
   double K = 0;
-  double bound_u = 0;            ///< K · max(reference_error_u, 1)
+  double bound_u = 0;  ///< K · max(reference_error_u, 1)
   bool passed = false;
-  std::string metric;            ///< the error metric, in words
-  std::string truth;             ///< which implementation computed the truth
-  std::string yardstick;         ///< which reference ran in the candidate's precision, on how many units
-  std::string K_reason;          ///< why K is what it is
-  Location worst;                ///< the largest |x − x*| among finite candidate values
-  Index nonfinite = 0;           ///< how many candidate values are NaN or ±inf
-  Location first_nonfinite;      ///< the first of them (flat = -1: none)
-  double seconds = 0;            ///< wall time of the check
+  std::string metric;              ///< the error metric, in words
+  std::string truth;               ///< which implementation computed the truth
+  std::string yardstick;           ///< which reference ran in the candidate's precision, on how many units
+  std::string K_reason;            ///< why K is what it is
+  Location worst;                  ///< the largest |x − x*| among finite candidate values
+  Index nonfinite = 0;             ///< how many candidate values are NaN or ±inf
+  Location first_nonfinite;        ///< the first of them (flat = -1: none)
+  double seconds = 0;              ///< wall time of the check
   std::vector<std::string> notes;  ///< what the caller did to the data (e.g. "candidate moved from cuda:0")
 
   /// One line: "PASS attention/causal_attention float32 [8, 8192, 64]: error 3.1u <= 4 x max(2.2u, 1) = 8.8u".

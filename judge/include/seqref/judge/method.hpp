@@ -21,9 +21,9 @@
 #include <Eigen/Core>
 
 #include <functional>
-#include <type_traits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -40,16 +40,11 @@ std::string_view name(Precision p);
 template <class F>
 decltype(auto) dispatch(Precision p, F&& f) {
   switch (p) {
-    case Precision::ld:
-      return f.template operator()<long double>();
-    case Precision::f64:
-      return f.template operator()<double>();
-    case Precision::f32:
-      return f.template operator()<float>();
-    case Precision::f16:
-      return f.template operator()<Eigen::half>();
-    case Precision::bf16:
-      break;
+    case Precision::ld: return f.template operator()<long double>();
+    case Precision::f64: return f.template operator()<double>();
+    case Precision::f32: return f.template operator()<float>();
+    case Precision::f16: return f.template operator()<Eigen::half>();
+    case Precision::bf16: break;
   }
   return f.template operator()<Eigen::bfloat16>();
 }
@@ -65,7 +60,7 @@ struct MethodJudge {
   std::vector<std::string> strings;  ///< every string argument
   double K = 4;
   std::string K_reason;
-  std::string unit_name = "unit";    ///< what a unit is ("row", "channel", …), for the verdict
+  std::string unit_name = "unit";  ///< what a unit is ("row", "channel", …), for the verdict
   /// Validates the inputs (names, shapes, values) and returns the output's shape. Throws std::invalid_argument.
   std::function<std::vector<Index>(const Inputs&)> output_shape;
   /// Number of independent output units, the unit of a flat output index, and the scalar operations one unit's
@@ -132,5 +127,4 @@ long double widen(const S& x) {
 
 /// Registers a method's judge: the body returns its MethodJudge. The function's name is what the generated
 /// registration list calls (judge/CMakeLists.txt).
-#define SEQREF_REGISTER_JUDGE(family, method) \
-  ::seqref::judge::MethodJudge seqref_judge_##family##_##method()
+#define SEQREF_REGISTER_JUDGE(family, method) ::seqref::judge::MethodJudge seqref_judge_##family##_##method()
