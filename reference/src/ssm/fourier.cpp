@@ -110,5 +110,13 @@ std::vector<S> causal_conv_fft(const std::vector<S>& kernel, const std::vector<S
 SEQREF_INSTANTIATE_FOURIER(float)
 SEQREF_INSTANTIATE_FOURIER(double)
 SEQREF_INSTANTIATE_FOURIER(Oracle)
+// The judge's precisions (seqref::judge, ssm/fft): the direct convolution in 16-bit (yardstick) and long double
+// (truth of float64 candidates). Real arithmetic only: no std::complex of a 16-bit type.
+template std::vector<Eigen::half> causal_conv_direct<Eigen::half>(const std::vector<Eigen::half>&,
+                                                                 const std::vector<Eigen::half>&);
+template std::vector<Eigen::bfloat16> causal_conv_direct<Eigen::bfloat16>(const std::vector<Eigen::bfloat16>&,
+                                                                         const std::vector<Eigen::bfloat16>&);
+template std::vector<long double> causal_conv_direct<long double>(const std::vector<long double>&,
+                                                                 const std::vector<long double>&);
 
 }  // namespace seqref::ref

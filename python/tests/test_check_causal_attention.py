@@ -204,4 +204,4 @@ with tempfile.TemporaryDirectory() as tmp:
         rc, out, err = run(*base, os.path.join(tmp, "bf16.npz"))
         assert rc == 0 and "bfloat16" in out.splitlines()[0], (rc, out, err)
 
-print("test_check_attention: ok")
+print("test_check_causal_attention: ok")
