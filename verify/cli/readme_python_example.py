@@ -2,6 +2,9 @@
 """Run README.md's "Use from Python" example the way the README says: its `./seqref python ...` command lines, from
 the source root, with the Python block saved as example.py, under a PATH whose first `python3` has no NumPy (as on a
 machine with a pyenv interpreter first on PATH). Fails if a command fails or prints no version / no difference.
+Then the README's first example ("Check your own kernel": a user's PyTorch attention judged by seqref.testing),
+saved as check_mine.py and run with `./seqref python check_mine.py` as its comment says: both verdicts must PASS
+and the printed lines' shape must be the one the README shows (numbers may differ between machines).
 
 usage: readme_python_example.py SOURCE_DIR BUILD_DIR
 """
@@ -53,6 +56,28 @@ def main():
     diff = float(re.search(r"max \|o_cpu - o_ref\| = (\S+)", outputs[1]).group(1))
     assert 0 <= diff < 1e-4, diff  # f32 flash kernel vs f32 reference, outputs of size ~0.1
     print("README Python example: ok")
+
+    check = section(open(os.path.join(root, "README.md"), encoding="utf-8").read(), "## Check your own kernel")
+    py = re.search(r"```python\n(.*?)```", check, re.S).group(1)
+    assert "./seqref python check_mine.py" in py.splitlines()[0], py.splitlines()[0]
+    shown = re.search(r"prints[^\n]*\n\n```\n(.*?)```", check, re.S).group(1).strip().splitlines()
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "check_mine.py"), "w") as f:
+            f.write(py)
+        env = dict(os.environ, SEQREF_BUILD_DIR=build, SEQREF_JOBS=os.environ.get("SEQREF_JOBS", "1"))
+        env.pop("PYTHONPATH", None)
+        # torch is Debian's python3-torch (tools/install-deps), for the interpreter `./seqref python` picks
+        run = subprocess.run(["./seqref", "python", os.path.join(tmp, "check_mine.py")], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=600)
+        print(f"$ ./seqref python check_mine.py\n{run.stdout}{run.stderr[-2000:] if run.returncode else ''}")
+        assert run.returncode == 0, f"exit {run.returncode}"
+    lines = run.stdout.strip().splitlines()
+    assert len(lines) == len(shown) == 2, (lines, shown)
+    shape = re.compile(r"(PASS|FAIL) (\S+) (\S+) (\[[^]]*\]): error \S+u <= 4 x max\(reference \S+u, 1\) = \S+u")
+    for got, want in zip(lines, shown):
+        g, w = shape.fullmatch(got), shape.fullmatch(want)
+        assert g and w and g.groups() == w.groups(), (got, want)
+    print("README check example: ok")
 
 
 if __name__ == "__main__":
