@@ -69,6 +69,11 @@ void linear_recurrence(const LinearRecurrence<S>& p, std::span<S> x, std::span<S
 SEQREF_INSTANTIATE_SCAN(float)
 SEQREF_INSTANTIATE_SCAN(double)
 SEQREF_INSTANTIATE_SCAN(Oracle)
+// The judge's precisions (seqref::judge): the yardstick of 16-bit candidates, the truth of float64 ones; also what
+// selective scan and SSD call in those precisions.
+SEQREF_INSTANTIATE_SCAN(Eigen::half)
+SEQREF_INSTANTIATE_SCAN(Eigen::bfloat16)
+SEQREF_INSTANTIATE_SCAN(long double)
 #undef SEQREF_INSTANTIATE_SCAN
 
 }  // namespace seqref::ref

@@ -1,6 +1,7 @@
 // Reference selective scan (Mamba S6, arXiv 2312.00752): eqs. (1)-(6) of seqref/ref/ssm/selective_scan.hpp.
 // The state update is the scan engine's reference loop (seqref::ref::linear_recurrence); this file only builds its
-// coefficients and reads out y. Explicit instantiations for float, double and Oracle at the end.
+// coefficients and reads out y. Explicit instantiations for float, double and Oracle, and for the judge's
+// Eigen::half, Eigen::bfloat16 and long double, at the end.
 
 #include "seqref/ref/ssm/selective_scan.hpp"
 
@@ -24,20 +25,25 @@ std::string_view to_string(BDiscretization discretization) {
 namespace seqref::ref {
 
 namespace {
-// expm1 / log1p for float, double (std) and Oracle (Boost.Math's generic versions).
+// expm1 / log1p for float, double, long double (std), Oracle (Boost.Math's generic versions) and Eigen::half /
+// Eigen::bfloat16 (Eigen's own, found by argument-dependent lookup: the float function, rounded once).
 template <class S>
 S expm1_of(S x) {
   if constexpr (std::is_floating_point_v<S>)
     return std::expm1(x);
-  else
+  else if constexpr (std::is_same_v<S, Oracle>)
     return boost::math::expm1(x);
+  else
+    return expm1(x);
 }
 template <class S>
 S log1p_of(S x) {
   if constexpr (std::is_floating_point_v<S>)
     return std::log1p(x);
-  else
+  else if constexpr (std::is_same_v<S, Oracle>)
     return boost::math::log1p(x);
+  else
+    return log1p(x);
 }
 }  // namespace
 
@@ -130,6 +136,10 @@ SelectiveScanResult<S> selective_scan(const SelectiveScan<S>& p) {
 SEQREF_INSTANTIATE_SELECTIVE_SCAN(float)
 SEQREF_INSTANTIATE_SELECTIVE_SCAN(double)
 SEQREF_INSTANTIATE_SELECTIVE_SCAN(Oracle)
+// The judge's precisions (seqref::judge): the yardstick of 16-bit candidates, the truth of float64 ones.
+SEQREF_INSTANTIATE_SELECTIVE_SCAN(Eigen::half)
+SEQREF_INSTANTIATE_SELECTIVE_SCAN(Eigen::bfloat16)
+SEQREF_INSTANTIATE_SELECTIVE_SCAN(long double)
 #undef SEQREF_INSTANTIATE_SELECTIVE_SCAN
 
 }  // namespace seqref::ref

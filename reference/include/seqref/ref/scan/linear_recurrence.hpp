@@ -99,8 +99,8 @@ void check_linear_recurrence(std::string_view fn, const LinearRecurrence<S>& p, 
 
 namespace seqref::ref {
 
-/// The sequential loop, in S throughout (S = float, double or Oracle). x_t[i] = Σ_j J_t[i,j] x_{t−1}[j] + b_t[i]
-/// with the sum taken in order j = 0..D−1.
+/// The sequential loop, in S throughout (S = float, double, Oracle; Eigen::half, Eigen::bfloat16, long double for
+/// the judge). x_t[i] = Σ_j J_t[i,j] x_{t−1}[j] + b_t[i] with the sum taken in order j = 0..D−1.
 template <class S>
 void linear_recurrence(const LinearRecurrence<S>& problem, std::span<S> x, std::span<S> x_final = {});
 

@@ -34,7 +34,8 @@
 /// off by at most ~(T + c)·u·max_t ‖h_t‖ componentwise (the recurrence does not amplify old errors), and y by
 /// ~(T + N)·u·Σ_n |C_t[n]| max|h[n]| + u|D u|.
 ///
-/// Templated on the scalar; instantiated for float, double and Oracle (reference/src/ssm/selective_scan.cpp).
+/// Templated on the scalar; instantiated for float, double and Oracle, and for the judge's Eigen::half,
+/// Eigen::bfloat16 and long double (reference/src/ssm/selective_scan.cpp).
 
 #include "seqref/core/oracle.hpp"
 #include "seqref/core/tensor.hpp"
@@ -271,6 +272,9 @@ S silu(S z);
 SEQREF_SELECTIVE_SCAN_EXTERN(float)
 SEQREF_SELECTIVE_SCAN_EXTERN(double)
 SEQREF_SELECTIVE_SCAN_EXTERN(Oracle)
+SEQREF_SELECTIVE_SCAN_EXTERN(Eigen::half)
+SEQREF_SELECTIVE_SCAN_EXTERN(Eigen::bfloat16)
+SEQREF_SELECTIVE_SCAN_EXTERN(long double)
 #undef SEQREF_SELECTIVE_SCAN_EXTERN
 
 }  // namespace seqref::ref
