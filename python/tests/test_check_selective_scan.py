@@ -182,21 +182,21 @@ def test_bad_calls_raise_value_error():
 
 
 def test_sampled_yardstick_still_passes():
-    p = problem(batch=3, T=256, channels=48, dstate=16, seed=SEEDS["sampled"])
+    p = problem(batch=3, T=128, channels=100, dstate=16, seed=SEEDS["sampled"])  # 300 lanes: > 256, the least sample
     for dtype in (torch.float32, torch.bfloat16):
         tp = as_torch(p, dtype)
         y = user_selective_scan(**tp)
         t0 = time.time()
         v = passes(judged(y, tp, yardstick_work=2e6))
-        assert " of 144 (batch, channel) lanes" in v.yardstick, v.yardstick
+        assert " of 300 (batch, channel) lanes" in v.yardstick, v.yardstick
         sample = re.search(r"[0-9]+ of [0-9]+", v.yardstick).group(0)
         print(f"    yardstick on {sample} lanes; {time.time() - t0:.3f} s")
     # the sample always holds the candidate's worst lane: a bug in one lane is caught and its lane judged
     tp = as_torch(p, torch.float32)
     y = user_selective_scan(**tp)
-    y[2, 200, 31] += 1e-3 * y.abs().max()
+    y[2, 100, 31] += 1e-3 * y.abs().max()
     v = judged(y, tp, yardstick_work=2e6)
-    assert not v.passed and v.worst_index == (2, 200, 31), v.report()
+    assert not v.passed and v.worst_index == (2, 100, 31), v.report()
 
 
 if __name__ == "__main__":
