@@ -4,6 +4,8 @@
 #include "seqref/judge/judge.hpp"
 #include "seqref/judge/method.hpp"
 
+#include "seqref/core/limits.hpp"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -365,6 +367,9 @@ Verdict check(std::string_view method, const Inputs& inputs, const Array& candid
               " elements (the cpu kernel is held to the 50-digit Oracle in the test tiers)";
   } else {
     const Precision tp = candidate.dtype == DType::f64 ? Precision::ld : Precision::f64;
+    // Every unit of the reference (x87 long double: no SIMD): refuse, naming the limit, what would run for hours.
+    seqref::require_work("seqref.check(" + m.id + ")", static_cast<double>(U) * m.work_per_unit(inputs),
+                         "the truth: the reference in " + std::string(name(tp)) + " on every " + m.unit_name);
     std::vector<Index> all(static_cast<std::size_t>(U));
     for (Index i = 0; i < U; ++i) all[static_cast<std::size_t>(i)] = i;
     for (const auto& [flat, x] : run_reference(m, inputs, tp, all, threads, progress, "truth", 0, truth_share))
@@ -423,6 +428,8 @@ Verdict check(std::string_view method, const Inputs& inputs, const Array& candid
                                         "s (evenly spaced, the last and the candidate's worst)";
   v.yardstick = m.reference_name + " in " + std::string(name(yp)) + " on inputs rounded to " +
                 std::string(name(candidate.dtype)) + ", " + sampled;
+  seqref::require_work("seqref.check(" + m.id + ")", static_cast<double>(units.size()) * per_unit,
+                       "the yardstick: the reference in " + std::string(name(yp)) + " on " + sampled);
   try {
     long double ref_worst = 0;
     Index ref_nonfinite = 0;

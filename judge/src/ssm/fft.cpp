@@ -3,8 +3,8 @@
 // yardstick is the convolution by its definition (seqref::ref::causal_conv_direct, real arithmetic in any precision),
 // the float64 truth the cpu FFT convolution.
 
-#include "seqref/judge/method.hpp"
 #include "seqref/opt/ssm/fft.hpp"
+#include "seqref/judge/method.hpp"
 #include "seqref/ref/ssm/fourier.hpp"
 
 namespace {
@@ -51,8 +51,9 @@ Values channels_in(const Inputs& in, std::span<const Index> units) {
 SEQREF_REGISTER_JUDGE(ssm, fft) {
   MethodJudge m;
   m.id = kId;
-  m.signature = "kernel, u [channels, L] or [L] -> y of the same shape, y[t] = sum_{s<=t} kernel[s] u[t-s] "
-                "(causal convolution, e.g. by FFT)";
+  m.signature =
+      "kernel, u [channels, L] or [L] -> y of the same shape, y[t] = sum_{s<=t} kernel[s] u[t-s] "
+      "(causal convolution, e.g. by FFT)";
   m.arrays = {"kernel", "u"};
   m.K = 4;
   m.K_reason =
