@@ -1,7 +1,7 @@
 // Reference SSD (Mamba-2, arXiv 2405.21060): segsums, the quadratic form, the chunked algorithm and the
 // recurrence, all per (batch, head) and in S throughout. The two state-carrying passes (the recurrence and the
 // inter-chunk pass) are seqref::ref::linear_recurrence with a scalar transition. Explicit instantiations for float,
-// double and Oracle at the end of this file.
+// double and Oracle, and for the judge's Eigen::half, Eigen::bfloat16 and long double, at the end of this file.
 
 #include "seqref/ref/ssm/ssd.hpp"
 
@@ -250,6 +250,10 @@ void ssd_recurrence(const SsdProblem<S>& pr, std::span<S> Y, std::span<S> h_fina
 SEQREF_SSD_INSTANTIATE(float)
 SEQREF_SSD_INSTANTIATE(double)
 SEQREF_SSD_INSTANTIATE(Oracle)
+// The judge's precisions (seqref::judge): the yardstick of 16-bit candidates, the truth of float64 ones.
+SEQREF_SSD_INSTANTIATE(Eigen::half)
+SEQREF_SSD_INSTANTIATE(Eigen::bfloat16)
+SEQREF_SSD_INSTANTIATE(long double)
 #undef SEQREF_SSD_INSTANTIATE
 
 }  // namespace seqref::ref

@@ -33,7 +33,8 @@
 /// groups = heads gives one B, C per head, groups = 1 one shared B, C — the multi-value attention analogue).
 /// Errors: std::invalid_argument naming the function, the argument and the shapes (sizes < 1, groups not dividing
 /// heads, a buffer of the wrong size, a chunk < 1, a non-finite input). Templated on the scalar; instantiated for
-/// float, double and Oracle (reference/src/ssm/ssd.cpp).
+/// float, double and Oracle, and for the judge's Eigen::half, Eigen::bfloat16 and long double
+/// (reference/src/ssm/ssd.cpp).
 
 #include "seqref/core/oracle.hpp"
 #include "seqref/core/tensor.hpp"
@@ -182,6 +183,9 @@ void ssd_recurrence(const SsdProblem<S>& problem, std::span<S> Y, std::span<S> h
 SEQREF_SSD_EXTERN(float)
 SEQREF_SSD_EXTERN(double)
 SEQREF_SSD_EXTERN(Oracle)
+SEQREF_SSD_EXTERN(Eigen::half)
+SEQREF_SSD_EXTERN(Eigen::bfloat16)
+SEQREF_SSD_EXTERN(long double)
 #undef SEQREF_SSD_EXTERN
 
 }  // namespace seqref::ref
