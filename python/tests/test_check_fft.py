@@ -61,7 +61,7 @@ if torch is not None:
         print(rb)
         assert not rb.passed and rb.error_u > 2 * rb.bound_u, rb.report()
 
-# many channels: the yardstick samples (at least 256 channels, always the worst one)
+# many channels: the yardstick samples (at least 64 channels, always the worst one)
 kk, uu = rng.standard_normal((300, 64)).astype(np.float32), rng.standard_normal((300, 64)).astype(np.float32)
 y = fftconv(kk, uu).astype(np.float32)
 s = testing.check(M, y, kernel=kk, u=uu, yardstick_work=1.0)

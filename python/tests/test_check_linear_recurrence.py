@@ -189,21 +189,21 @@ def test_bad_calls_raise_value_error():
 
 def test_sampled_yardstick_still_passes():
     for kind, D in (("diagonal", 64), ("dense", 16)):
-        p = problem(kind, B=40, T=300, D=D, seed=SEEDS["sampled"])
+        p = problem(kind, B=80, T=300, D=D, seed=SEEDS["sampled"])  # 80 sequences: more than the 64 always run
         for dtype in (torch.float32, torch.bfloat16):
             tp = as_torch(p, dtype)
             x = user_parallel_scan(**tp)
             t0 = time.time()
             v = passes(judged(x, tp, yardstick_work=2e5))
-            sample = re.search(r"[0-9]+ of 40 ", v.yardstick)
+            sample = re.search(r"[0-9]+ of 80 ", v.yardstick)
             assert sample, v.yardstick
             print(f"    yardstick on {sample.group(0)}sequences; {time.time() - t0:.3f} s")
     # the sample always holds the candidate's worst sequence
     tp = as_torch(p, torch.float32)
     x = user_loop(**tp)
-    x[23, 100, 5] += 1e-3 * x.abs().max()
+    x[71, 100, 5] += 1e-3 * x.abs().max()
     v = judged(x, tp, yardstick_work=2e5)
-    assert not v.passed and v.worst_index == (23, 100, 5), v.report()
+    assert not v.passed and v.worst_index == (71, 100, 5), v.report()
 
 
 if __name__ == "__main__":
