@@ -112,9 +112,11 @@ judge::Array to_array(const py::handle& obj, const std::string& what, std::vecto
     throw py::value_error("seqref.testing: " + what + " is not a numeric array (dtype " +
                           py::str(a.dtype()).cast<std::string>() + ")");
   if (a.dtype().kind() != 'f') {
-    if (what == "candidate")
-      throw py::value_error("seqref.testing: candidate has dtype " + py::str(a.dtype()).cast<std::string>() +
-                            ", which is not supported; use float64, float32, float16 or bfloat16 (torch)");
+    if (what == "candidate" || (a.dtype().kind() != 'i' && a.dtype().kind() != 'u' && a.dtype().kind() != 'b'))
+      throw py::value_error("seqref.testing: " + what + " has dtype " + py::str(a.dtype()).cast<std::string>() +
+                            ", which is not supported; use float64, float32, float16 or bfloat16 (torch)" +
+                            (a.dtype().kind() == 'c' ? "; pass complex values as real pairs (torch.view_as_real)"
+                                                     : ""));
     a = a.attr("astype")("float64").cast<py::array>();  // ints and bools as inputs: exact in float64
   }
   return array_from_numpy(a, what, false);
@@ -154,6 +156,12 @@ judge::Inputs to_inputs(const py::kwargs& kw, Reserved& r, std::vector<std::stri
       in.strings[name] = v.cast<std::string>();
     } else if (py::isinstance<py::int_>(v) || py::isinstance<py::float_>(v) ||
                py::isinstance(v, py::module_::import("numpy").attr("generic"))) {
+      const char kind = py::isinstance(v, py::module_::import("numpy").attr("generic"))
+                            ? py::cast<py::array>(py::module_::import("numpy").attr("asarray")(v)).dtype().kind()
+                            : 'f';
+      if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
+        throw py::value_error("seqref.testing: argument '" + name + "' must be a real number; got " +
+                              py::str(py::type::handle_of(v)).cast<std::string>());
       in.numbers[name] = v.cast<double>();
     } else {
       in.arrays[name] = to_array(v, name, notes);

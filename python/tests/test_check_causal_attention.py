@@ -112,6 +112,11 @@ expect_value_error(lambda: testing.check(M, o, q=a, k=b), "missing array argumen
 expect_value_error(lambda: testing.check(M, o.astype(np.int32), q=a, k=b, v=c), "candidate has dtype int32")
 expect_value_error(lambda: testing.check(M, o.astype(np.complex64), q=a, k=b, v=c), "candidate has dtype complex64")
 expect_value_error(lambda: testing.check(M, o, q=a.astype(object), k=b, v=c), "q is not a numeric array")
+expect_value_error(lambda: testing.check(M, o, q=a.astype(np.complex64), k=b, v=c), "q has dtype complex64",
+                   "view_as_real")
+expect_value_error(lambda: testing.check(M, o, q=a, k=b, v=c, scale=np.complex128(1j)), "'scale' must be a real number")
+expect_value_error(lambda: testing.check(M, o, q=a, k=b, v=c, scale="big"), "unknown string argument 'scale'")
+assert testing.check(M, o, q=a, k=b, v=c, scale=np.float32(1 / np.sqrt(d))).passed  # NumPy scalars are numbers
 q_nan = a.copy()
 q_nan[0, 3, 1] = np.nan
 expect_value_error(lambda: testing.check(M, o, q=q_nan, k=b, v=c), "non-finite")

@@ -89,8 +89,8 @@ TEST(Judge, TheSamePrecisionReferenceScoresExactlyTheYardstick) {
   std::vector<float> q(p.in.arrays.at("q").values.begin(), p.in.arrays.at("q").values.end());
   std::vector<float> k(p.in.arrays.at("k").values.begin(), p.in.arrays.at("k").values.end());
   std::vector<float> v(p.in.arrays.at("v").values.begin(), p.in.arrays.at("v").values.end());
-  const auto o = seqref::ref::causal_attention<float>({q.data(), 3, 50, 8}, {k.data(), 3, 50, 8},
-                                                      {v.data(), 3, 50, 8}, 1.0f / std::sqrt(8.0f));
+  const auto o = seqref::ref::causal_attention<float>({q.data(), 3, 50, 8}, {k.data(), 3, 50, 8}, {v.data(), 3, 50, 8},
+                                                      1.0f / std::sqrt(8.0f));
   Array cand{{3, 50, 8}, std::vector<double>(o.data(), o.data() + o.size()), DType::f32};
   const Verdict verdict = seqref::judge::check(kAttn, p.in, cand);
   EXPECT_TRUE(verdict.passed) << verdict.report();
@@ -155,8 +155,7 @@ TEST(Judge, NonFiniteCandidateIsAFailureWithItsFirstIndex) {
   EXPECT_NE(v.json().find("\"error_u\": \"inf\""), std::string::npos) << v.json();
 }
 
-void expect_refused(const Inputs& in, const Array& cand, const std::string& needle,
-                    seqref::judge::Options o = {}) {
+void expect_refused(const Inputs& in, const Array& cand, const std::string& needle, seqref::judge::Options o = {}) {
   try {
     seqref::judge::check(kAttn, in, cand, o);
     FAIL() << "no exception; expected one mentioning '" << needle << "'";
@@ -171,7 +170,8 @@ TEST(Judge, BadInputIsRefusedNamingTheArgument) {
   Array wrong_shape = good;
   wrong_shape.shape = {2, 10, 5};
   wrong_shape.values.resize(100);
-  expect_refused(p.in, wrong_shape, "candidate has shape [2, 10, 5], but these inputs give an output of shape [2, 10, 4]");
+  expect_refused(p.in, wrong_shape,
+                 "candidate has shape [2, 10, 5], but these inputs give an output of shape [2, 10, 4]");
   Array short_values = good;
   short_values.values.pop_back();
   expect_refused(p.in, short_values, "candidate has 79 values for shape [2, 10, 4]");

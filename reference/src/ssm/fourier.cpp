@@ -113,10 +113,10 @@ SEQREF_INSTANTIATE_FOURIER(Oracle)
 // The judge's precisions (seqref::judge, ssm/fft): the direct convolution in 16-bit (yardstick) and long double
 // (truth of float64 candidates). Real arithmetic only: no std::complex of a 16-bit type.
 template std::vector<Eigen::half> causal_conv_direct<Eigen::half>(const std::vector<Eigen::half>&,
-                                                                 const std::vector<Eigen::half>&);
+                                                                  const std::vector<Eigen::half>&);
 template std::vector<Eigen::bfloat16> causal_conv_direct<Eigen::bfloat16>(const std::vector<Eigen::bfloat16>&,
-                                                                         const std::vector<Eigen::bfloat16>&);
+                                                                          const std::vector<Eigen::bfloat16>&);
 template std::vector<long double> causal_conv_direct<long double>(const std::vector<long double>&,
-                                                                 const std::vector<long double>&);
+                                                                  const std::vector<long double>&);
 
 }  // namespace seqref::ref

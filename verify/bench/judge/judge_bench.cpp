@@ -72,8 +72,18 @@ void BM_cpu_f64_kernel(benchmark::State& state) {
   state.counters["T"] = static_cast<double>(T);
 }
 
-BENCHMARK(BM_check_f32)->Name("judge/check_attention_f32")->Arg(2048)->Arg(8192)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_cpu_f64_kernel)->Name("judge/cpu_f64_kernel")->Arg(2048)->Arg(8192)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_check_f32)
+    ->Name("judge/check_attention_f32")
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_cpu_f64_kernel)
+    ->Name("judge/cpu_f64_kernel")
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
