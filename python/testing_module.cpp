@@ -113,10 +113,10 @@ judge::Array to_array(const py::handle& obj, const std::string& what, std::vecto
                           py::str(a.dtype()).cast<std::string>() + ")");
   if (a.dtype().kind() != 'f') {
     if (what == "candidate" || (a.dtype().kind() != 'i' && a.dtype().kind() != 'u' && a.dtype().kind() != 'b'))
-      throw py::value_error("seqref.testing: " + what + " has dtype " + py::str(a.dtype()).cast<std::string>() +
-                            ", which is not supported; use float64, float32, float16 or bfloat16 (torch)" +
-                            (a.dtype().kind() == 'c' ? "; pass complex values as real pairs (torch.view_as_real)"
-                                                     : ""));
+      throw py::value_error(
+          "seqref.testing: " + what + " has dtype " + py::str(a.dtype()).cast<std::string>() +
+          ", which is not supported; use float64, float32, float16 or bfloat16 (torch)" +
+          (a.dtype().kind() == 'c' ? "; pass complex values as real pairs (torch.view_as_real)" : ""));
     a = a.attr("astype")("float64").cast<py::array>();  // ints and bools as inputs: exact in float64
   }
   return array_from_numpy(a, what, false);
@@ -130,24 +130,45 @@ struct Reserved {
   double yardstick_work = 2.0e8;
 };
 
+/// A reserved keyword's number: a Python or NumPy real number, else ValueError naming it.
+double reserved_number(const std::string& name, const py::handle& v) {
+  const bool real =
+      py::isinstance<py::int_>(v) || py::isinstance<py::float_>(v) ||
+      (py::isinstance(v, py::module_::import("numpy").attr("generic")) &&
+       std::string("fiub").find(py::cast<py::array>(py::module_::import("numpy").attr("asarray")(v)).dtype().kind()) !=
+           std::string::npos);
+  if (!real || py::isinstance<py::bool_>(v))
+    throw py::value_error("seqref.testing: " + name + " must be a number; got " +
+                          py::str(py::type::handle_of(v)).cast<std::string>());
+  return v.cast<double>();
+}
+
 judge::Inputs to_inputs(const py::kwargs& kw, Reserved& r, std::vector<std::string>& notes) {
   judge::Inputs in;
   for (const auto& [k, v] : kw) {
     const std::string name = py::str(k).cast<std::string>();
     if (name == "K") {
-      if (!v.is_none()) r.K = v.cast<double>();
+      if (!v.is_none()) r.K = reserved_number(name, v);
     } else if (name == "candidate_dtype") {
-      if (!v.is_none()) r.candidate_dtype = judge::parse_dtype(py::str(v).cast<std::string>());
+      if (!v.is_none()) {
+        if (!py::isinstance<py::str>(v))
+          throw py::value_error("seqref.testing: candidate_dtype must be a string such as 'bfloat16'; got " +
+                                py::str(py::type::handle_of(v)).cast<std::string>());
+        r.candidate_dtype = judge::parse_dtype(v.cast<std::string>());
+      }
     } else if (name == "progress") {
+      if (!v.is_none() && !py::isinstance<py::bool_>(v))
+        throw py::value_error("seqref.testing: progress must be None, True or False");
       r.progress = py::reinterpret_borrow<py::object>(v);
     } else if (name == "threads") {
-      const long t = v.cast<long>();
-      if (t < 0 || t > 256)
-        throw py::value_error("seqref.testing: threads must be in [0, 256]; got " + std::to_string(t));
+      const double t = v.is_none() ? 0.0 : reserved_number(name, v);
+      if (!(t >= 0 && t <= 256) || t != std::floor(t))
+        throw py::value_error("seqref.testing: threads must be an integer in [0, 256]; got " + std::to_string(t));
       r.threads = static_cast<unsigned>(t);
     } else if (name == "yardstick_work") {
-      r.yardstick_work = v.cast<double>();
-      if (!(r.yardstick_work > 0)) throw py::value_error("seqref.testing: yardstick_work must be > 0");
+      if (!v.is_none()) r.yardstick_work = reserved_number(name, v);
+      if (!(r.yardstick_work > 0) || !std::isfinite(r.yardstick_work))
+        throw py::value_error("seqref.testing: yardstick_work must be finite and > 0");
     } else if (v.is_none()) {
       continue;  // an optional argument left out
     } else if (py::isinstance<py::bool_>(v)) {
@@ -322,6 +343,17 @@ an unsupported dtype or values the method refuses.)doc");
 check(...), raising AssertionError with the verdict's report (summary, worst element with both values, truth,
 yardstick, K) when it fails; returns the Verdict when it passes. Works under pytest, unittest or plain asserts.)doc");
   t.def("methods", &judge::methods, "methods() -> list[str]\n\nThe methods seqref can judge.");
+  t.def(
+      "arguments",
+      [](const std::string& method) {
+        const judge::Arguments a = judge::arguments(method);
+        py::dict d;
+        d["arrays"] = a.arrays;
+        d["numbers"] = a.numbers;
+        d["strings"] = a.strings;
+        return d;
+      },
+      py::arg("method"), "arguments(method) -> dict\n\nThe names of a method's array, number and string arguments.");
   t.def("signature", &judge::signature, py::arg("method"),
         "signature(method) -> str\n\nThe inputs and output of a method's check.");
 }

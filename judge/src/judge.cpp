@@ -329,6 +329,11 @@ std::string signature(std::string_view method) {
   return m.id + ": " + m.signature;
 }
 
+Arguments arguments(std::string_view method) {
+  const auto& m = find(method);
+  return {m.arrays, m.numbers, m.strings};
+}
+
 Verdict check(std::string_view method, const Inputs& inputs, const Array& candidate, const Options& options) {
   const auto start = std::chrono::steady_clock::now();
   const MethodJudge& m = find(method);
@@ -378,6 +383,11 @@ Verdict check(std::string_view method, const Inputs& inputs, const Array& candid
         m.reference_name + " in " + std::string(name(tp)) + ", all " + std::to_string(U) + " " + m.unit_name + "s";
   }
   if (progress) progress("truth", truth_share);
+  for (Index i = 0; i < n; ++i)
+    if (!std::isfinite(truth[static_cast<std::size_t>(i)]))
+      fail(m.id, "the truth is not finite at " + shape_string(unravel(i, shape)) +
+                     " (the exact result overflows float64 there): these inputs are outside the range the judge "
+                     "can check");
 
   // The metric's scale and the candidate's error.
   long double scale = 0;

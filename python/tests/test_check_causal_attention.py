@@ -123,7 +123,7 @@ expect_value_error(lambda: testing.check(M, o, q=q_nan, k=b, v=c), "non-finite")
 expect_value_error(lambda: testing.check(M, o, q=a, k=b, v=c, candidate_dtype="bfloat16"), "is not a bfloat16 number")
 expect_value_error(lambda: testing.check(M, o, q=a, k=b, v=c, candidate_dtype="int4"), "dtype 'int4' is not supported")
 expect_value_error(lambda: testing.check(M, o, q=a, k=b, v=c, K=0.1), "K must be finite and >= 1")
-expect_value_error(lambda: testing.check(M, o, q=a, k=b, v=c, threads=-1), "threads must be in [0, 256]")
+expect_value_error(lambda: testing.check(M, o, q=a, k=b, v=c, threads=-1), "threads must be an integer in [0, 256]")
 # hostile sizes: a broadcast view claiming 10^12 elements is refused before anything is copied
 huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), shape=(10**4, 10**4, 10**4), strides=(0, 0, 0))
 expect_value_error(lambda: testing.check(M, huge, q=a, k=b, v=c), "candidate")

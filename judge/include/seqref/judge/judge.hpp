@@ -122,4 +122,10 @@ std::vector<std::string> methods();
 /// What a method's check takes and returns, for help texts and error messages.
 std::string signature(std::string_view method);
 
+/// The names of a method's arguments, by kind.
+struct Arguments {
+  std::vector<std::string> arrays, numbers, strings;
+};
+Arguments arguments(std::string_view method);
+
 }  // namespace seqref::judge
