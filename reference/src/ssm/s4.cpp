@@ -530,21 +530,6 @@ std::vector<S> s4d_kernel(const CVector<S>& Lambda, const CVector<S>& B, const C
 
 namespace {
 template <class S>
-ComplexPair<S> mul(const ComplexPair<S>& x, const ComplexPair<S>& y) {
-  return {x.re * y.re - x.im * y.im, x.re * y.im + x.im * y.re};
-}
-// x / y by Smith's algorithm: the ratio of the smaller to the larger part of y first.
-template <class S>
-ComplexPair<S> div(const ComplexPair<S>& x, const ComplexPair<S>& y) {
-  using std::abs;
-  if (abs(y.re) >= abs(y.im)) {
-    const S r = y.im / y.re, den = y.re + y.im * r;
-    return {(x.re + x.im * r) / den, (x.im - x.re * r) / den};
-  }
-  const S r = y.re / y.im, den = y.re * r + y.im;
-  return {(x.re * r + x.im) / den, (x.im * r - x.re) / den};
-}
-template <class S>
 void require_finite_pairs(std::string_view fn, const std::vector<ComplexPair<S>>& v, const char* name) {
   for (std::size_t i = 0; i < v.size(); ++i)
     if (!finite(v[i].re) || !finite(v[i].im))
@@ -577,10 +562,10 @@ std::vector<S> s4d_kernel_real(const std::vector<ComplexPair<S>>& Lambda, const 
             "Lambda[" + std::to_string(n) + "] = 0: ZOH's B̄ = (e^{dt λ} − 1)/λ · B divides by λ");
     const S m = exp(dt * l.re);
     const ComplexPair<S> z{m * cos(dt * l.im), m * sin(dt * l.im)};  // eq. (7): Ā_n = e^{Δλ_n}
-    ComplexPair<S> term = mul(mul(C[n], div(ComplexPair<S>{z.re - S(1), z.im}, l)), B[n]);  // C_n B̄_n
+    ComplexPair<S> term = pair_mul(pair_mul(C[n], pair_div(ComplexPair<S>{z.re - S(1), z.im}, l)), B[n]);  // C_n B̄_n
     for (Index j = 0; j < L; ++j) {
       K[static_cast<std::size_t>(j)] += S(2) * term.re;  // eq. (8): 2 Re Σ_n w_n z_n^j
-      term = mul(term, z);
+      term = pair_mul(term, z);
     }
   }
   return K;

@@ -159,13 +159,6 @@ template <class S>
 void s4d_real_realization(const CVector<S>& Lambda, const CVector<S>& B, const CVector<S>& C, Matrix<S>& A_out,
                           Matrix<S>& B_out, Matrix<S>& C_out);
 
-/// A complex number as a pair of reals: std::complex is specified for float, double and long double only
-/// ([complex.numbers]), not for Eigen::half or Eigen::bfloat16.
-template <class S>
-struct ComplexPair {
-  S re, im;
-};
-
 /// Eq. (7)+(8) in real arithmetic, for the 16-bit scalars (Eigen::half, Eigen::bfloat16; the judge's yardstick):
 /// s4d_kernel with every complex operation written out on (re, im) pairs of S, each real operation rounded to S —
 /// e^{x+iy} = e^x (cos y, sin y), the product (ac − bd, ad + bc), the quotient by Smith's scaling (c² + d² is never
