@@ -533,6 +533,14 @@ SEQREF_DEER(float)
 SEQREF_DEER(double)
 SEQREF_DEER(Oracle)
 #undef SEQREF_DEER
+// The judge's precisions (seqref::judge): the sequential loop is the yardstick of 16-bit candidates and, in long
+// double, the truth of float64 ones.
+#define SEQREF_DEER_SEQUENTIAL(S) \
+  template std::vector<S> rnn_sequential<TanhCell<S>, S>(const TanhCell<S>&, std::span<const S>, std::span<const S>);
+SEQREF_DEER_SEQUENTIAL(Eigen::half)
+SEQREF_DEER_SEQUENTIAL(Eigen::bfloat16)
+SEQREF_DEER_SEQUENTIAL(long double)
+#undef SEQREF_DEER_SEQUENTIAL
 #undef SEQREF_DEER_CELL
 
 }  // namespace seqref::ref

