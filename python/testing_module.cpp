@@ -252,6 +252,16 @@ judge::Verdict run_check(const std::string& method, const py::object& candidate,
   return v;
 }
 
+/// The two positional arguments of check/assert_verified: (method: str, candidate).
+std::pair<std::string, py::object> positional(const py::args& args, const char* fn) {
+  if (args.size() != 2 || !py::isinstance<py::str>(args[0]))
+    throw py::value_error(std::string("seqref.testing.") + fn +
+                          "(method, candidate, /, **inputs): give the method's name (a str) and the candidate "
+                          "positionally, the inputs by name; got " +
+                          std::to_string(args.size()) + " positional arguments");
+  return {args[0].cast<std::string>(), py::reinterpret_borrow<py::object>(args[1])};
+}
+
 py::tuple as_tuple(const std::vector<judge::Index>& v) {
   py::tuple t(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) t[i] = v[i];
@@ -311,16 +321,24 @@ bfloat16 numbers in a float32 array).)doc");
       .def("__str__", &judge::Verdict::summary)
       .def("__repr__", [](const judge::Verdict& v) { return "<seqref.testing.Verdict " + v.summary() + ">"; });
 
-  t.def("check", &run_check, py::arg("method"), py::arg("candidate"),
-        R"doc(check(method, candidate, **inputs) -> Verdict
+  // check(method, candidate, /, **inputs): taken as *args so that an input named "method" (seqref.ref.deer's)
+  // or "candidate" is an input, not a clash with these two.
+  t.def(
+      "check",
+      [](const py::args& args, const py::kwargs& kw) {
+        const auto [method, candidate] = positional(args, "check");
+        return run_check(method, candidate, kw);
+      },
+      R"doc(check(method, candidate, /, **inputs) -> Verdict
 
 Judges `candidate` as the output of `method` ("family/method" or the method's name) on `inputs`, given by the
-names of the method's seqref.ref function (signature(method) lists them). A NaN or inf in the candidate is a
+names of the method's seqref.ref function (arguments(method) lists them). A NaN or inf in the candidate is a
 failure reported with its first index. Raises ValueError for an unknown method or argument, shapes that disagree,
 an unsupported dtype or values the method refuses.)doc");
   t.def(
       "assert_verified",
-      [](const std::string& method, const py::object& candidate, const py::kwargs& kw) {
+      [](const py::args& args, const py::kwargs& kw) {
+        const auto [method, candidate] = positional(args, "assert_verified");
         py::kwargs rest;
         std::string msg;
         for (const auto& [k, v] : kw) {
@@ -337,8 +355,7 @@ an unsupported dtype or values the method refuses.)doc");
         }
         return v;
       },
-      py::arg("method"), py::arg("candidate"),
-      R"doc(assert_verified(method, candidate, *, msg=None, **inputs) -> Verdict
+      R"doc(assert_verified(method, candidate, /, *, msg=None, **inputs) -> Verdict
 
 check(...), raising AssertionError with the verdict's report (summary, worst element with both values, truth,
 yardstick, K) when it fails; returns the Verdict when it passes. Works under pytest, unittest or plain asserts.)doc");
