@@ -97,6 +97,41 @@ TEST(Judge, TheSamePrecisionReferenceScoresExactlyTheYardstick) {
   EXPECT_EQ(verdict.error_u, verdict.reference_error_u) << verdict.report();
 }
 
+TEST(Judge, UnderSamplingTheSamePrecisionReferenceStillScoresExactlyTheYardstick) {
+  // The candidate is the float32 reference itself: its worst element's row is in every sample (the judge adds it),
+  // so the sampled yardstick equals the candidate's error exactly; a sample without that row would be smaller.
+  const Index H = 2, T = 400, d = 8;
+  const Problem p = make(H, T, d, d, DType::f32, 12);
+  std::vector<float> q(p.in.arrays.at("q").values.begin(), p.in.arrays.at("q").values.end());
+  std::vector<float> k(p.in.arrays.at("k").values.begin(), p.in.arrays.at("k").values.end());
+  std::vector<float> v(p.in.arrays.at("v").values.begin(), p.in.arrays.at("v").values.end());
+  const auto o = seqref::ref::causal_attention<float>({q.data(), H, T, d}, {k.data(), H, T, d}, {v.data(), H, T, d},
+                                                      1.0f / std::sqrt(static_cast<float>(d)));
+  const Array cand{{H, T, d}, std::vector<double>(o.data(), o.data() + o.size()), DType::f32};
+  seqref::judge::Options opt;
+  opt.yardstick_work = 1;  // the least sample: 64 of 800 rows
+  const Verdict verdict = seqref::judge::check(kAttn, p.in, cand, opt);
+  EXPECT_NE(verdict.yardstick.find("of 800 rows"), std::string::npos) << verdict.yardstick;
+  EXPECT_EQ(verdict.error_u, verdict.reference_error_u) << verdict.report();
+}
+
+TEST(Judge, AnExactReferenceLeavesTheBoundAtKUnits) {
+  // T = 1: o = v exactly in every precision, so the reference's error is 0 and the bound is its floor K·u; a
+  // candidate 2u off passes (2 <= 4·max(0, 1)) and one 5u off fails.
+  const Problem p = make(3, 1, 4, 4, DType::f32, 13);
+  const auto& v = p.in.arrays.at("v").values;
+  double vmax = 0;
+  for (const double x : v) vmax = std::max(vmax, std::fabs(x));
+  for (const double off : {2.0, 5.0}) {
+    Array cand{{3, 1, 4}, v, DType::f32};
+    cand.values[5] += off * std::ldexp(1.0, -24) * vmax;  // not a float32 number: the metric reads it as given
+    const Verdict verdict = seqref::judge::check(kAttn, p.in, cand);
+    EXPECT_EQ(verdict.reference_error_u, 0.0) << verdict.report();
+    EXPECT_EQ(verdict.bound_u, 4.0) << verdict.report();
+    EXPECT_EQ(verdict.passed, off < 4) << verdict.report();
+  }
+}
+
 TEST(Judge, FloatCandidateIsJudgedAgainstLongDoubleTruth) {
   const Problem p = make(2, 40, 8, 8, DType::f64, 3);
   const Verdict v = seqref::judge::check(kAttn, p.in, Array{{2, 40, 8}, p.truth, DType::f64});
