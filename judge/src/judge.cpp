@@ -7,6 +7,7 @@
 #include "seqref/core/limits.hpp"
 
 #include <Eigen/Core>
+#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -365,7 +366,19 @@ Verdict check(std::string_view method, const Inputs& inputs, const Array& candid
   const double truth_share = candidate.dtype == DType::f64 || !m.fast_truth ? 0.85 : 0.7;
   if (progress) progress("truth", 0);
   if (candidate.dtype != DType::f64 && m.fast_truth) {
-    const std::vector<double> t = m.fast_truth(inputs);
+    // The cpu kernels thread with OpenMP, whose thread count is process state that others set: `import torch`
+    // sets it to torch's intra-op count (1 on this 2-vCPU machine, halving the kernel's speed). The judge uses
+    // `threads` for the call and gives the caller's setting back.
+    const int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(static_cast<int>(threads));
+    std::vector<double> t;
+    try {
+      t = m.fast_truth(inputs);
+    } catch (...) {
+      omp_set_num_threads(saved_threads);
+      throw;
+    }
+    omp_set_num_threads(saved_threads);
     if (static_cast<Index>(t.size()) != n) throw std::logic_error("seqref.check(" + m.id + "): truth size mismatch");
     for (Index i = 0; i < n; ++i) truth[static_cast<std::size_t>(i)] = t[static_cast<std::size_t>(i)];
     v.truth = m.fast_truth_name + " in float64, all " + std::to_string(n) +
