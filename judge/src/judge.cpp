@@ -6,8 +6,8 @@
 
 #include "seqref/core/limits.hpp"
 
-#include <Eigen/Core>
 #include <omp.h>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <atomic>

@@ -28,6 +28,30 @@ def expect_error(exc_type, fn, *args, must_mention=(), seconds=None, **kwargs):
     raise AssertionError(f"{getattr(fn, '__name__', fn)} did not raise {exc_type.__name__}")
 
 
+def judged(method, candidate, inputs, **kw):
+    """seqref.testing.check(method, candidate, **inputs, **kw), its summary printed (the test_check_* files)."""
+    import seqref
+
+    v = seqref.testing.check(method, candidate, **inputs, **kw)
+    print("  " + v.summary())
+    return v
+
+
+def passes(v):
+    """A verdict that must pass, with its report as the failure message."""
+    assert v.passed, v.report()
+    assert v.error_u <= v.bound_u and v.nonfinite == 0, v.report()
+    return v
+
+
+def as_torch(inputs, dtype):
+    """The NumPy arrays of `inputs` as torch tensors of `dtype` (other values as they are)."""
+    import numpy as np
+    import torch
+
+    return {k: (torch.from_numpy(v).to(dtype) if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
+
+
 def run(namespace):
     tests = sorted((name, fn) for name, fn in namespace.items() if name.startswith("test_") and callable(fn))
     failed = 0

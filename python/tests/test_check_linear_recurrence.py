@@ -22,7 +22,8 @@ import torch
 import seqref
 import seqref.testing
 
-from script_runner import expect_error, run
+import script_runner
+from script_runner import as_torch, passes, expect_error, run
 
 METHOD = "scan/linear_recurrence"
 SEEDS = {"scalar": 20240621, "diagonal": 20240622, "dense": 20240623, "sampled": 20240624}
@@ -46,10 +47,6 @@ def problem(kind, B=3, T=200, D=6, seed=None, x0=True):
     if x0:
         p["x0"] = rng.standard_normal((B, D))
     return p
-
-
-def as_torch(p, dtype):
-    return {k: torch.from_numpy(v).to(dtype) for k, v in p.items()}
 
 
 def apply(J, x):
@@ -104,15 +101,7 @@ def user_candidate(fn, tp, **kw):
 
 
 def judged(candidate, p, **kw):
-    v = seqref.testing.check(METHOD, candidate, **p, **kw)
-    print("  " + v.summary())
-    return v
-
-
-def passes(v):
-    assert v.passed, v.report()
-    assert v.error_u <= v.bound_u and v.nonfinite == 0, v.report()
-    return v
+    return script_runner.judged(METHOD, candidate, p, **kw)
 
 
 def test_float32_float64():

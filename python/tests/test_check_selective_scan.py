@@ -19,7 +19,8 @@ import torch.nn.functional as F
 import seqref
 import seqref.testing
 
-from script_runner import expect_error, run
+import script_runner
+from script_runner import as_torch, passes, expect_error, run
 
 METHOD = "ssm/selective_scan"
 SEEDS = {"small": 20240601, "sampled": 20240602, "zoh": 20240603}
@@ -43,10 +44,6 @@ def problem(batch=2, T=96, channels=12, dstate=8, seed=SEEDS["small"]):
         delta_softplus=True,
         h0=rng.standard_normal((batch, channels, dstate)),
     )
-
-
-def as_torch(p, dtype):
-    return {k: (torch.from_numpy(v).to(dtype) if isinstance(v, np.ndarray) else v) for k, v in p.items()}
 
 
 def user_selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False, h0=None,
@@ -90,15 +87,7 @@ def user_candidate(tp, **kw):
 
 
 def judged(candidate, p, **kw):
-    v = seqref.testing.check(METHOD, candidate, **p, **kw)
-    print("  " + v.summary())
-    return v
-
-
-def passes(v):
-    assert v.passed, v.report()
-    assert v.error_u <= v.bound_u and v.nonfinite == 0, v.report()
-    return v
+    return script_runner.judged(METHOD, candidate, p, **kw)
 
 
 def test_float32_float64():

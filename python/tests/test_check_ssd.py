@@ -22,7 +22,8 @@ import torch
 import seqref
 import seqref.testing
 
-from script_runner import expect_error, run
+import script_runner
+from script_runner import as_torch, passes, expect_error, run
 
 METHOD = "ssm/ssd"
 SEEDS = {"small": 20240611, "sampled": 20240612, "segments": 20240613}
@@ -44,10 +45,6 @@ def problem(batch=2, T=100, heads=4, P=8, groups=2, N=16, seed=SEEDS["small"], h
     if h0:
         p["h0"] = 0.1 * rng.standard_normal((batch, heads, P, N))  # about the size of a state the inputs build up
     return p
-
-
-def as_torch(p, dtype):
-    return {k: torch.from_numpy(v).to(dtype) for k, v in p.items()}
 
 
 def segsum(a):
@@ -95,15 +92,7 @@ def user_candidate(tp, **kw):
 
 
 def judged(candidate, p, **kw):
-    v = seqref.testing.check(METHOD, candidate, **p, **kw)
-    print("  " + v.summary())
-    return v
-
-
-def passes(v):
-    assert v.passed, v.report()
-    assert v.error_u <= v.bound_u and v.nonfinite == 0, v.report()
-    return v
+    return script_runner.judged(METHOD, candidate, p, **kw)
 
 
 def test_float32_float64():

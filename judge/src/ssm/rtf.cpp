@@ -61,7 +61,7 @@ Values channels_in(const Inputs& in, std::span<const Index> units) {
       bh[static_cast<std::size_t>(n)] = number_as<S>(b.values[static_cast<std::size_t>(h * s.N + n)]);
     }
     std::vector<S> k;
-    if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double> || std::is_same_v<S, long double>)
+    if constexpr (has_std_complex<S>)
       k = seqref::ref::rtf_kernel<S>(ah, bh, s.L);
     else
       k = seqref::ref::rtf_kernel_real<S>(ah, bh, s.L);

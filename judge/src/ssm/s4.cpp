@@ -134,7 +134,7 @@ Values channels_in(const Inputs& in, std::span<const Index> units) {
       for (const auto& x : modes<double>(in, s, h)) lambda.emplace_back(x.real(), x.imag());
     auto at = [&](const std::vector<std::complex<long double>>& v, Index n) { return v[static_cast<std::size_t>(n)]; };
     std::vector<S> K;
-    if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double> || std::is_same_v<S, long double>) {
+    if constexpr (has_std_complex<S>) {
       seqref::ref::CVector<S> L(static_cast<std::size_t>(s.N)), B(L), C(L);
       for (Index n = 0; n < s.N; ++n) {
         const auto l = at(lambda, n);

@@ -473,16 +473,25 @@ Matrix<S> legs_online(const ContinuousSystem<S>& sys, std::span<const S> u, S dt
   return X;
 }
 
+namespace {
+// The arguments legs_online_fast and legs_online_dense share: N >= 1, a finite b_scale, finite u. Returns the
+// states' description for the budget messages.
 template <class S>
-Matrix<S> legs_online_fast(Index N, S b_scale, std::span<const S> u, LegsScheme scheme, LegsWeight weight) {
-  constexpr std::string_view fn = "seqref::ref::legs_online_fast";
+std::string check_legs_online_args(std::string_view fn, Index N, S b_scale, std::span<const S> u) {
   using std::isfinite;
-  using std::sqrt;
   require(N >= 1, fn, "N must be >= 1; got " + std::to_string(N));
   require(static_cast<bool>(isfinite(b_scale)), fn, "b_scale must be finite");
   check_legs_args(fn, u, S(1));
+  return "states [L, N] = [" + std::to_string(u.size()) + ", " + std::to_string(N) + "]";
+}
+}  // namespace
+
+template <class S>
+Matrix<S> legs_online_fast(Index N, S b_scale, std::span<const S> u, LegsScheme scheme, LegsWeight weight) {
+  constexpr std::string_view fn = "seqref::ref::legs_online_fast";
+  using std::sqrt;
+  const std::string what = check_legs_online_args(fn, N, b_scale, u);
   const Index L = static_cast<Index>(u.size());
-  const std::string what = "states [L, N] = [" + std::to_string(L) + ", " + std::to_string(N) + "]";
   require_memory(fn, (double(L) * N + 4.0 * double(N)) * sizeof(S), what);
   require_work(fn, 10.0 * double(L) * N, what);
   std::vector<S> B(static_cast<std::size_t>(N)), x(static_cast<std::size_t>(N), S(0));
@@ -516,13 +525,9 @@ Matrix<S> legs_online_fast(Index N, S b_scale, std::span<const S> u, LegsScheme 
 template <class S>
 Matrix<S> legs_online_dense(Index N, S b_scale, std::span<const S> u, LegsScheme scheme, LegsWeight weight) {
   constexpr std::string_view fn = "seqref::ref::legs_online_dense";
-  using std::isfinite;
   using std::sqrt;
-  require(N >= 1, fn, "N must be >= 1; got " + std::to_string(N));
-  require(static_cast<bool>(isfinite(b_scale)), fn, "b_scale must be finite");
-  check_legs_args(fn, u, S(1));
+  const std::string what = check_legs_online_args(fn, N, b_scale, u);
   const Index L = static_cast<Index>(u.size());
-  const std::string what = "states [L, N] = [" + std::to_string(L) + ", " + std::to_string(N) + "]";
   require_memory(fn, (double(L) * N + double(N) * N + 4.0 * double(N)) * sizeof(S), what);
   require_work(fn, 2.0 * double(L) * N * N, what);
   // the LegS A (lower triangular): A_nk = −√(2n+1)√(2k+1) for n > k, −(n+1) on the diagonal; B_n = b_scale·√(2n+1)

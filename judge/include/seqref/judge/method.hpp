@@ -99,10 +99,15 @@ std::string shape_string(const std::vector<Index>& shape);
 std::vector<Index> require_shape(std::string_view method, std::string_view name, const Array& a,
                                  std::vector<std::string_view> dims, std::vector<Index> expected);
 
+/// True for the scalars std::complex is specified for (float, double, long double); false for Eigen::half and
+/// Eigen::bfloat16, whose complex references run on real (re, im) pairs instead.
+template <class S>
+inline constexpr bool has_std_complex = std::is_floating_point_v<S>;
+
 /// A number converted to S (through float for the 16-bit types).
 template <class S>
 S number_as(double x) {
-  if constexpr (std::is_same_v<S, double> || std::is_same_v<S, long double> || std::is_same_v<S, float>)
+  if constexpr (std::is_floating_point_v<S>)
     return static_cast<S>(x);
   else
     return static_cast<S>(static_cast<float>(x));
@@ -117,7 +122,7 @@ std::vector<S> values_as(const Array& a) {
 /// A value of S widened to long double.
 template <class S>
 long double widen(const S& x) {
-  if constexpr (std::is_same_v<S, double> || std::is_same_v<S, long double> || std::is_same_v<S, float>)
+  if constexpr (std::is_floating_point_v<S>)
     return static_cast<long double>(x);
   else
     return static_cast<long double>(static_cast<float>(x));
