@@ -32,31 +32,38 @@ void require_finite_logit(const S& logit, std::string_view fn, Index h, Index i,
 // ---- eq. (1): materialized scores, two-pass softmax --------------------------------------------------------------
 namespace {
 // Eq. (1) for the query rows `rows` (sorted or not) of head h: o_i = Σ_{j≤i} p_ij v_j with p_ij the two-pass softmax
-// of s_ij = scale·q_i·k_j over j ≤ i. Arguments already checked.
+// of s_ij = scale·q_i·k_j over j ≤ i. Arguments already checked. Each row is computed on its own, element by element
+// (each score's dot product summed in order, the sum over j in order), so a row's result does not depend on which other
+// rows are computed with it: causal_attention and causal_attention_rows agree bit for bit (the judge's yardstick
+// relies on it). A GEMM over all rows would not: its blocking, and so its rounding, depends on the shapes.
 template <class S>
 Matrix<S> eq1_rows(std::string_view fn, ConstTensorView<S> q, ConstTensorView<S> k, ConstTensorView<S> v, S scale,
                    Index h, std::span<const Index> rows) {
   using std::exp;
-  const Index T = q.len, R = static_cast<Index>(rows.size());
-  Matrix<S> qr(R, q.dim);
-  for (Index r = 0; r < R; ++r) qr.row(r) = q.chead(h).row(rows[static_cast<std::size_t>(r)]);
-  const Matrix<S> s = scale * (qr * k.chead(h).transpose());  // scores s_ij = scale·q_i·k_j
-  Matrix<S> p = Matrix<S>::Zero(R, T);                        // p_ij = 0 for j > i (causal mask)
+  const Index R = static_cast<Index>(rows.size());
+  const auto Q = q.chead(h), K = k.chead(h), V = v.chead(h);
+  Matrix<S> o = Matrix<S>::Zero(R, v.dim);
+  std::vector<S> p;
   for (Index r = 0; r < R; ++r) {
     const Index i = rows[static_cast<std::size_t>(r)];
-    S m = s(r, 0);  // pass 1: the row maximum over j ≤ i
-    for (Index j = 0; j <= i; ++j) {
-      require_finite_logit(s(r, j), fn, h, i, j);
-      if (s(r, j) > m) m = s(r, j);
+    p.assign(static_cast<std::size_t>(i + 1), S(0));
+    for (Index j = 0; j <= i; ++j) {  // scores s_ij = scale·q_i·k_j (keys j > i are masked: never formed)
+      S dot = S(0);
+      for (Index c = 0; c < q.dim; ++c) dot += Q(i, c) * K(j, c);  // in order: no alignment-dependent split
+      p[static_cast<std::size_t>(j)] = scale * dot;
+      require_finite_logit(p[static_cast<std::size_t>(j)], fn, h, i, j);
     }
+    S m = p[0];  // pass 1: the row maximum over j ≤ i
+    for (Index j = 0; j <= i; ++j)
+      if (p[static_cast<std::size_t>(j)] > m) m = p[static_cast<std::size_t>(j)];
     S z = S(0);  // pass 2: exponentials and their sum
     for (Index j = 0; j <= i; ++j) {
-      p(r, j) = exp(s(r, j) - m);
-      z += p(r, j);
+      p[static_cast<std::size_t>(j)] = exp(p[static_cast<std::size_t>(j)] - m);
+      z += p[static_cast<std::size_t>(j)];
     }
-    for (Index j = 0; j <= i; ++j) p(r, j) /= z;
+    for (Index j = 0; j <= i; ++j) o.row(r) += (p[static_cast<std::size_t>(j)] / z) * V.row(j);  // o_i = Σ_j p_ij v_j
   }
-  return p * v.chead(h);  // o_i = Σ_j p_ij v_j
+  return o;
 }
 }  // namespace
 
