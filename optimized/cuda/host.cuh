@@ -77,12 +77,17 @@ class DeviceBuffer {
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   T* get() const { return data_; }
   std::size_t bytes() const { return bytes_; }
-  /// Synchronous copies of the whole buffer.
-  void upload(const void* host) {
-    check_cuda(cudaMemcpy(data_, host, bytes_, cudaMemcpyHostToDevice), fn_, "cudaMemcpy H2D");
+  /// Copies the whole buffer from host memory, ordered on `stream` (nullptr: the legacy default stream), so a
+  /// kernel launched afterwards on that stream sees the data. A plain cudaMemcpy is not enough: it runs on the legacy
+  /// stream, which a cudaStreamNonBlocking stream does not wait for, and from pageable memory it may return before
+  /// the DMA lands. There is no overload without a stream, so every call site says which one.
+  void upload(const void* host, cudaStream_t stream) {
+    check_cuda(cudaMemcpyAsync(data_, host, bytes_, cudaMemcpyHostToDevice, stream), fn_, "cudaMemcpyAsync H2D");
   }
-  void download(void* host) const {
-    check_cuda(cudaMemcpy(host, data_, bytes_, cudaMemcpyDeviceToHost), fn_, "cudaMemcpy D2H");
+  /// Copies the whole buffer to host memory after the work queued on `stream`, and waits for the copy.
+  void download(void* host, cudaStream_t stream) const {
+    check_cuda(cudaMemcpyAsync(host, data_, bytes_, cudaMemcpyDeviceToHost, stream), fn_, "cudaMemcpyAsync D2H");
+    check_cuda(cudaStreamSynchronize(stream), fn_, "cudaStreamSynchronize after D2H");
   }
 
  private:

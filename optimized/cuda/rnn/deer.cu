@@ -179,9 +179,9 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
   std::vector<float> host_x0(D, 0.f), host_x = opt.initial_guess;
   if (!x0.empty()) std::copy(x0.begin(), x0.end(), host_x0.begin());
   if (host_x.empty()) host_x.assign(static_cast<std::size_t>(n), 0.f);
-  du.upload(u.data());
-  dx0.upload(host_x0.data());
-  dx.upload(host_x.data());
+  du.upload(u.data(), s);
+  dx0.upload(host_x0.data(), s);
+  dx.upload(host_x.data(), s);
   float* cur = dx.get();     // x^(k)
   float* nxt = dnext.get();  // x̂, then x^(k+1)
 
@@ -228,7 +228,7 @@ DeerResult<float> run(const TanhCell<float>& cell, std::span<const float> u, std
   }
   res.states.resize(static_cast<std::size_t>(n));
   check_cuda(cudaStreamSynchronize(s), kFn, "cudaStreamSynchronize");
-  dbest.download(res.states.data());
+  dbest.download(res.states.data(), s);
   if (res.residual <= res.tolerance) res.status = DeerStatus::converged;
   detail::finish_deer_result(res, opt.method, why);
   return res;
@@ -278,12 +278,12 @@ std::vector<float> rnn_sequential(const TanhCell<float>& cell, std::span<const f
   std::vector<float> host_x0(static_cast<std::size_t>(d), 0.f), out(static_cast<std::size_t>(T * d));
   if (!x0.empty()) std::copy(x0.begin(), x0.end(), host_x0.begin());
   DeviceBuffer<float> dA(d * d, fn), du(T * d, fn), dx0(d, fn), dout(T * d, fn);
-  dA.upload(cell.A.data());
-  du.upload(u.data());
-  dx0.upload(host_x0.data());
+  dA.upload(cell.A.data(), nullptr);
+  du.upload(u.data(), nullptr);
+  dx0.upload(host_x0.data(), nullptr);
   sequential_kernel<<<1, 1>>>(dA.get(), du.get(), dx0.get(), dout.get(), T, static_cast<int>(d));
   check_cuda(cudaGetLastError(), fn, "sequential kernel launch");
-  dout.download(out.data());
+  dout.download(out.data(), nullptr);
   return out;
 }
 

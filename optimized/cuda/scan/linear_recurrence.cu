@@ -182,9 +182,9 @@ Index linear_recurrence(const LinearRecurrence<float>& p, std::span<float> x, st
   host::DeviceBuffer<float> dx0(std::max<Index>(1, static_cast<Index>(p.x0.size())), fn);
   host::DeviceBuffer<float> dx(std::max<Index>(1, static_cast<Index>(x.size())), fn);
   host::DeviceBuffer<float> dxf(std::max<Index>(1, static_cast<Index>(x_final.size())), fn);
-  dJ.upload(p.J.data());
-  db.upload(p.b.data());
-  if (!p.x0.empty()) dx0.upload(p.x0.data());
+  dJ.upload(p.J.data(), stream.get());
+  db.upload(p.b.data(), stream.get());
+  if (!p.x0.empty()) dx0.upload(p.x0.data(), stream.get());
   const float* x0 = p.x0.empty() ? nullptr : dx0.get();
   float* xo = x.empty() ? nullptr : dx.get();
   float* xf = x_final.empty() ? nullptr : dxf.get();
@@ -209,8 +209,8 @@ Index linear_recurrence(const LinearRecurrence<float>& p, std::span<float> x, st
         ElementwiseEmit{xo, xf, p.len, p.dim}, x0, p.batch * p.dim, p.len, stream.get(), fn);
   }
   host::check_cuda(cudaStreamSynchronize(stream.get()), fn, "kernel");
-  if (!x.empty()) dx.download(x.data());
-  if (!x_final.empty()) dxf.download(x_final.data());
+  if (!x.empty()) dx.download(x.data(), stream.get());
+  if (!x_final.empty()) dxf.download(x_final.data(), stream.get());
   return tile;
 }
 

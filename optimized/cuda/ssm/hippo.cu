@@ -114,11 +114,11 @@ void hippo_legs_online(ConstTensorView<float> u, TensorView<float> states, LegsO
   require_device(kHostFn);
   DeviceZero on_device_zero(kHostFn);
   DeviceBuffer<float> du(u.size(), kHostFn), ds(states.size(), kHostFn);
-  du.upload(u.data);
+  du.upload(u.data, nullptr);
   device::hippo_legs_online(ConstTensorView<float>{du.get(), u.heads, u.len, u.dim},
                             TensorView<float>{ds.get(), states.heads, states.len, states.dim}, options, nullptr);
   check_cuda(cudaDeviceSynchronize(), kHostFn, "cudaDeviceSynchronize");
-  ds.download(states.data);
+  ds.download(states.data, nullptr);
 }
 
 }  // namespace seqref::cuda

@@ -138,15 +138,15 @@ void cauchy_kernel(std::span<const std::complex<float>> w_span, std::span<const 
   require_device(fn);
   DeviceZero on_device_zero(fn);
   DeviceBuffer<float2> dw(channels * N, fn), dl(channels * N, fn), dz(nodes, fn), dout(channels * nodes, fn);
-  dw.upload(w);
-  dl.upload(lambda);
-  dz.upload(z);
+  dw.upload(w, nullptr);
+  dl.upload(lambda, nullptr);
+  dz.upload(z, nullptr);
   const dim3 grid(static_cast<unsigned>((nodes + kThreads - 1) / kThreads), static_cast<unsigned>(channels));
   cauchy_kernel_f32<<<grid, kThreads>>>(dw.get(), dl.get(), dz.get(), dout.get(), static_cast<int>(N),
                                         static_cast<int>(nodes));
   check_cuda(cudaGetLastError(), fn, "kernel launch");
   check_cuda(cudaDeviceSynchronize(), fn, "kernel execution");
-  dout.download(out);
+  dout.download(out, nullptr);
 }
 
 void vandermonde_kernel(std::span<const std::complex<float>> w_span, std::span<const std::complex<float>> z_span,
@@ -170,12 +170,12 @@ void vandermonde_kernel(std::span<const std::complex<float>> w_span, std::span<c
   DeviceZero on_device_zero(fn);
   DeviceBuffer<Mode> dm(channels * N, fn);
   DeviceBuffer<float> dout(channels * L, fn);
-  dm.upload(modes.data());
+  dm.upload(modes.data(), nullptr);
   const dim3 grid(static_cast<unsigned>((L + kThreads - 1) / kThreads), static_cast<unsigned>(channels));
   vandermonde_kernel_f32<<<grid, kThreads>>>(dm.get(), dout.get(), static_cast<int>(N), static_cast<int>(L));
   check_cuda(cudaGetLastError(), fn, "kernel launch");
   check_cuda(cudaDeviceSynchronize(), fn, "kernel execution");
-  dout.download(out);
+  dout.download(out, nullptr);
 }
 
 }  // namespace seqref::cuda

@@ -254,7 +254,7 @@ Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, st
   host::Stream stream(kHostFn);
   auto upload = [&](std::span<const float> v) {
     auto buf = std::make_unique<host::DeviceBuffer<float>>(std::max<Index>(1, static_cast<Index>(v.size())), kHostFn);
-    if (!v.empty()) buf->upload(v.data());
+    if (!v.empty()) buf->upload(v.data(), stream.get());
     return buf;
   };
   const auto du = upload(problem.u), dd = upload(problem.delta), dA = upload(problem.A), dB = upload(problem.B),
@@ -279,8 +279,8 @@ Index selective_scan(const SelectiveScan<float>& problem, std::span<float> y, st
       d, y.empty() ? std::span<float>{} : std::span<float>(dy.get(), y.size()),
       h_last.empty() ? std::span<float>{} : std::span<float>(dh.get(), h_last.size()), schedule.chunk, stream.get());
   check_cuda(cudaStreamSynchronize(stream.get()), kHostFn, "kernel");
-  if (!y.empty()) dy.download(y.data());
-  if (!h_last.empty()) dh.download(h_last.data());
+  if (!y.empty()) dy.download(y.data(), stream.get());
+  if (!h_last.empty()) dh.download(h_last.data(), stream.get());
   return tile;
 }
 

@@ -271,11 +271,11 @@ Index ssd(const SsdProblem<float>& pr, std::span<float> Y, std::span<float> h_fi
       dC(sh.bc_size(), kHostFn), dY(sh.x_size(), kHostFn), dh0(pr.h0.empty() ? 1 : sh.state_size(), kHostFn),
       dhf(h_final.empty() ? 1 : sh.state_size(), kHostFn);
   DeviceBuffer<char> ws(static_cast<Index>(device::ssd_workspace_bytes(sh, Q)), kHostFn);
-  dX.upload(pr.X.data());
-  dA.upload(pr.A.data());
-  dB.upload(pr.B.data());
-  dC.upload(pr.C.data());
-  if (!pr.h0.empty()) dh0.upload(pr.h0.data());
+  dX.upload(pr.X.data(), nullptr);
+  dA.upload(pr.A.data(), nullptr);
+  dB.upload(pr.B.data(), nullptr);
+  dC.upload(pr.C.data(), nullptr);
+  if (!pr.h0.empty()) dh0.upload(pr.h0.data(), nullptr);
   auto dspan = [](DeviceBuffer<float>& b, Index n) { return std::span<float>(b.get(), static_cast<std::size_t>(n)); };
   SsdProblem<float> dp{sh,
                        dspan(dX, sh.x_size()),
@@ -286,8 +286,8 @@ Index ssd(const SsdProblem<float>& pr, std::span<float> Y, std::span<float> h_fi
   device::ssd(dp, dspan(dY, sh.x_size()), h_final.empty() ? std::span<float>{} : dspan(dhf, sh.state_size()), Q,
               std::span<std::byte>(reinterpret_cast<std::byte*>(ws.get()), ws.bytes()), nullptr);
   check_cuda(cudaDeviceSynchronize(), kHostFn, "cudaDeviceSynchronize");
-  dY.download(Y.data());
-  if (!h_final.empty()) dhf.download(h_final.data());
+  dY.download(Y.data(), nullptr);
+  if (!h_final.empty()) dhf.download(h_final.data(), nullptr);
   return Q;
 }
 
@@ -300,12 +300,12 @@ void ssd_chunk_decays(std::span<const float> a_span, Index q, std::span<float> s
   require_device(fn);
   DeviceZero on_device_zero(fn);
   DeviceBuffer<float> da(q, fn), dseg(q * q, fn), dcs(q, fn);
-  da.upload(a);
+  da.upload(a, nullptr);
   decays_kernel<<<1, 64>>>(da.get(), static_cast<int>(q), dseg.get(), dcs.get());
   check_cuda(cudaGetLastError(), fn, "decays_kernel launch");
   check_cuda(cudaDeviceSynchronize(), fn, "cudaDeviceSynchronize");
-  dseg.download(seg);
-  dcs.download(cs);
+  dseg.download(seg, nullptr);
+  dcs.download(cs, nullptr);
 }
 
 }  // namespace seqref::cuda

@@ -24,6 +24,22 @@ TEST(ScanCuda, WithinErrorModelAroundTileBoundaries) {
       }
 }
 
+TEST(ScanCuda, FreshPageableInputsEveryCallAreSeenByTheKernel) {
+  // Issue 14's upload race: inputs copied with a plain cudaMemcpy (legacy stream) from pageable memory may still be
+  // in flight when the kernel starts on the non-blocking stream. Uploads are now ordered on the kernel's stream;
+  // this runs 50 calls whose fresh 4 MB pageable inputs (larger than the driver's staging buffer) differ from the
+  // last call's. With J = 0 the state is b itself, x_t = b_t bit for bit, so a stale or partial upload shows.
+  SEQREF_REQUIRE_CUDA();
+  const Index B = 4, T = 1 << 16, D = 4;
+  for (int call = 0; call < 50; ++call) {
+    std::vector<float> J(static_cast<std::size_t>(B * T * D), 0.f), b(J.size());
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>((i * 2654435761u + call) % 1000003);
+    std::vector<float> x(b.size(), -1.f);
+    cuda::linear_recurrence({Transition::diagonal, B, T, D, J, b, {}}, x);
+    ASSERT_EQ(x, b) << "call " << call;
+  }
+}
+
 TEST(ScanCuda, DenseStateAboveEightIsRefused) {
   SEQREF_REQUIRE_CUDA();
   const std::vector<float> J(81, 0.f), b(9, 0.f);
