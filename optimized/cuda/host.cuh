@@ -35,6 +35,36 @@ inline unsigned grid_for(long long count) {
   return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
 }
 
+/// The current device's opt-in maximum of dynamic shared memory per block, in bytes (sm_90: 227 KiB).
+inline std::size_t max_dynamic_shared_memory(std::string_view fn) {
+  int device = 0, bytes = 0;
+  check_cuda(cudaGetDevice(&device), fn, "cudaGetDevice");
+  check_cuda(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), fn,
+             "cudaDeviceGetAttribute(MaxSharedMemoryPerBlockOptin)");
+  return static_cast<std::size_t>(bytes);
+}
+
+/// Refuses, with std::invalid_argument naming `what`, `bytes` of dynamic shared memory per block that the current
+/// device cannot give (a problem size the kernel cannot run, checked before anything is launched).
+inline void require_dynamic_shared_memory(std::size_t bytes, std::string_view fn, const std::string& what) {
+  const std::size_t max = max_dynamic_shared_memory(fn);
+  if (bytes > max)
+    throw std::invalid_argument(std::string(fn) + ": " + what + " needs " + std::to_string(bytes) +
+                                " bytes of shared memory per block; this device allows " + std::to_string(max));
+}
+
+/// Lets `kernel` launch with `bytes` of dynamic shared memory (refused as above when the device cannot give it) by
+/// raising the kernel's limit to the device's maximum. Every call sets that same value, so host threads launching
+/// the kernel at once cannot undo each other: setting each call's own `bytes` raced (a smaller value set by one
+/// thread between another's set and launch made that launch fail).
+template <class Kernel>
+void allow_dynamic_shared_memory(Kernel kernel, std::size_t bytes, std::string_view fn, const std::string& what) {
+  require_dynamic_shared_memory(bytes, fn, what);
+  check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(max_dynamic_shared_memory(fn))),
+             fn, "cudaFuncSetAttribute(MaxDynamicSharedMemorySize)");
+}
+
 /// Makes device 0 current for its lifetime and restores the caller's device afterwards.
 class DeviceZero {
  public:

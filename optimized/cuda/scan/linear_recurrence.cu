@@ -175,6 +175,12 @@ Index linear_recurrence(const LinearRecurrence<float>& p, std::span<float> x, st
       "dense J is supported for dim <= 8 on CUDA (maps are composed in registers); got dim " + std::to_string(p.dim));
   require(schedule.chunk == 0, fn,
           "schedule.chunk must be 0 (the tile is fixed by the kernel); got " + std::to_string(schedule.chunk));
+  // One block per lane (or per chunk of a lane): the lanes must fit a grid's x dimension, 2^31 - 1. Beyond it the
+  // unsigned cast of the grid size truncated silently and left lanes unwritten.
+  const long long lanes = p.kind == Transition::dense ? p.batch : p.batch * p.dim;
+  require(lanes <= 2147483647LL, fn,
+          "the lanes (batch" + std::string(p.kind == Transition::dense ? "" : " x dim") + " = " +
+              std::to_string(lanes) + ") must be < 2^31 on CUDA (one block per lane)");
   host::require_device(fn);
   host::DeviceZero device(fn);
   host::Stream stream(fn);

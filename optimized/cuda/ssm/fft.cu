@@ -41,19 +41,30 @@ void check_cufft(cufftResult err, std::string_view fn, const char* what) {
   throw std::runtime_error(std::string(fn) + ": " + what + " failed with cufftResult " + std::to_string(int(err)));
 }
 
+// A cuFFT plan bound to a stream. The constructor destroys the plan itself when binding it fails (a throwing
+// constructor runs no destructor: the plan leaked), and the destructor waits for the work queued on the stream
+// before destroying the plan (its work area must outlive the transforms that use it).
 class Plan {
  public:
-  Plan(int n, cufftType type, int batch, cudaStream_t stream, std::string_view fn) {
+  Plan(int n, cufftType type, int batch, cudaStream_t stream, std::string_view fn) : stream_(stream) {
     check_cufft(cufftPlan1d(&plan_, n, type, batch), fn, "cufftPlan1d");
-    check_cufft(cufftSetStream(plan_, stream), fn, "cufftSetStream");
+    const cufftResult bound = cufftSetStream(plan_, stream);
+    if (bound != CUFFT_SUCCESS) {
+      (void)cufftDestroy(plan_);
+      check_cufft(bound, fn, "cufftSetStream");
+    }
   }
-  ~Plan() { (void)cufftDestroy(plan_); }
+  ~Plan() {
+    (void)cudaStreamSynchronize(stream_);
+    (void)cufftDestroy(plan_);
+  }
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
   cufftHandle get() const { return plan_; }
 
  private:
   cufftHandle plan_ = 0;
+  cudaStream_t stream_ = nullptr;
 };
 
 __global__ void scale_kernel(cufftComplex* x, long long count, float s) {
@@ -87,8 +98,7 @@ void run_dft(cufftComplex* d, Index batch, Index n, bool inverse, cudaStream_t s
     scale_kernel<<<grid_for(count), 256, 0, stream>>>(d, count, 1.0f / static_cast<float>(n));
     check_cuda(cudaGetLastError(), fn, "scale kernel launch");
   }
-  // cuFFT destroys the plan only after the work queued on the stream with it has been enqueued; the caller
-  // synchronizes (host entry) or owns the stream (device entry).
+  // the plan's destructor waits for this stream before it destroys the plan: run_dft returns after the transform
 }
 
 }  // namespace

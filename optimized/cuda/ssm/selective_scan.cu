@@ -118,14 +118,13 @@ __global__ void __launch_bounds__(kThreads) selective_scan_kernel(Params p) {
       for (int g = 0; g < kGroup; ++g) {
         if (g >= G) break;  // uniform across the block
         const float a = p.A[(c0 + g) * N + n];
-        const float a2 = a * 1.4426950408889634f;  // exp(Δa) = 2^(Δ·a·log2 e): ex2 costs one SFU op
         scan::CarriedPrefix<1> carry;
         carry.running = carries[g * N + n];
         auto load = [&](long long t, Step& s) {
           const int k = static_cast<int>(t - first);
           const int at = g * RS + k * kThreads + threadIdx.x;  // = slot(threadIdx.x * ITEMS + k, g)
           const float dt = dt_s[at], uv = u_s[at];
-          s.J[0] = exp2f(dt * a2);                                             // eq. (2)
+          s.J[0] = expf(dt * a);  // eq. (2): the argument rounded once (2^(Δ·(a·log2 e)) rounded it twice)
           const float f = !p.zoh ? dt : (a == 0.f ? dt : expm1f(dt * a) / a);  // eq. (3)
           s.b[0] = f * Bk[k] * uv;
         };
@@ -182,9 +181,9 @@ std::size_t shared_bytes(int items, Index dstate) {
 template <int ITEMS>
 void launch(const Params& p, unsigned blocks, cudaStream_t stream, std::string_view fn) {
   const std::size_t bytes = shared_bytes(ITEMS, p.dstate);
-  check_cuda(cudaFuncSetAttribute(selective_scan_kernel<ITEMS>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  static_cast<int>(bytes)),
-             fn, "cudaFuncSetAttribute(max dynamic shared memory)");
+  host::allow_dynamic_shared_memory(
+      selective_scan_kernel<ITEMS>, bytes, fn,
+      "dstate = " + std::to_string(p.dstate) + " at a tile of " + std::to_string(kThreads * ITEMS) + " steps");
   selective_scan_kernel<ITEMS><<<blocks, kThreads, bytes, stream>>>(p);
   check_cuda(cudaGetLastError(), fn, "kernel launch");
 }

@@ -195,16 +195,30 @@ Dims dims_of(const SsdShape& s, Index chunk) {
           static_cast<int>((s.len + Q - 1) / Q)};
 }
 
-void check_device_shape(const SsdShape& s, Index chunk) {
-  require(s.batch >= 1 && s.len >= 1 && s.heads >= 1 && s.headdim >= 1 && s.groups >= 1 && s.dstate >= 1, kDeviceFn,
+// Dynamic shared memory of the chunk-state and chunk-output kernels: one chunk's X, B (and C) and decays, and the
+// output kernel's Q × Q decay block. P and N have no bound of their own: this is the one that matters.
+std::size_t state_shared_bytes(const Dims& d) {
+  return static_cast<std::size_t>(d.Q) * (static_cast<std::size_t>(d.P) + d.N + 2) * sizeof(float);
+}
+std::size_t output_shared_bytes(const Dims& d) {
+  return static_cast<std::size_t>(d.Q) * (static_cast<std::size_t>(d.P) + 2 * static_cast<std::size_t>(d.N) + d.Q + 2) *
+         sizeof(float);
+}
+std::string shared_memory_what(const Dims& d) {
+  return "P = " + std::to_string(d.P) + ", N = " + std::to_string(d.N) + " at chunk " + std::to_string(d.Q) +
+         " (Q(P + 2N + Q + 2) floats)";
+}
+
+void check_device_shape(const SsdShape& s, Index chunk, std::string_view fn = kDeviceFn) {
+  require(s.batch >= 1 && s.len >= 1 && s.heads >= 1 && s.headdim >= 1 && s.groups >= 1 && s.dstate >= 1, fn,
           "every size must be >= 1; got " + s.to_string());
-  require(s.heads % s.groups == 0, kDeviceFn, "groups must divide heads; got " + s.to_string());
-  require(chunk >= 1 && chunk <= kMaxChunk, kDeviceFn,
+  require(s.heads % s.groups == 0, fn, "groups must divide heads; got " + s.to_string());
+  require(chunk >= 1 && chunk <= kMaxChunk, fn,
           "chunk must be in [1, " + std::to_string(kMaxChunk) + "]; got " + std::to_string(chunk));
-  require(s.heads <= 65535 && s.batch <= 65535, kDeviceFn,
+  require(s.heads <= 65535 && s.batch <= 65535, fn,
           "heads and batch must be <= 65535 (grid dimensions); got " + s.to_string());
-  require(s.x_size() <= INT_MAX && s.bc_size() <= INT_MAX && s.batch * s.heads * s.headdim * s.dstate <= INT_MAX,
-          kDeviceFn, "sizes must fit in int; got " + s.to_string());
+  require(s.x_size() <= INT_MAX && s.bc_size() <= INT_MAX && s.batch * s.heads * s.headdim * s.dstate <= INT_MAX, fn,
+          "sizes must fit in int; got " + s.to_string());
 }
 
 }  // namespace
@@ -237,14 +251,9 @@ void ssd(const SsdProblem<float>& problem, std::span<float> Y_span, std::span<fl
   float* states = reinterpret_cast<float*>(workspace.data());
   float* decays = states + bh * d.nc * PN;
   const dim3 grid(static_cast<unsigned>(d.nc), static_cast<unsigned>(d.heads), static_cast<unsigned>(d.batch));
-  const std::size_t smem1 = static_cast<std::size_t>(d.Q) * (d.P + d.N + 2) * sizeof(float);
-  const std::size_t smem3 = static_cast<std::size_t>(d.Q) * (d.P + 2 * d.N + d.Q + 2) * sizeof(float);
-  check_cuda(
-      cudaFuncSetAttribute(chunk_state_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem1)),
-      kDeviceFn, "cudaFuncSetAttribute (chunk_state_kernel shared memory)");
-  check_cuda(
-      cudaFuncSetAttribute(chunk_output_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem3)),
-      kDeviceFn, "cudaFuncSetAttribute (chunk_output_kernel shared memory)");
+  const std::size_t smem1 = state_shared_bytes(d), smem3 = output_shared_bytes(d);
+  host::allow_dynamic_shared_memory(chunk_state_kernel, smem1, kDeviceFn, shared_memory_what(d));
+  host::allow_dynamic_shared_memory(chunk_output_kernel, smem3, kDeviceFn, shared_memory_what(d));
   chunk_state_kernel<<<grid, kThreads, smem1, s>>>(X, A, B, states, decays, d);
   check_cuda(cudaGetLastError(), kDeviceFn, "chunk_state_kernel launch");
   const long long lanes = bh * PN;
@@ -267,6 +276,9 @@ Index ssd(const SsdProblem<float>& pr, std::span<float> Y, std::span<float> h_fi
   require_device(kHostFn);
   DeviceZero on_device_zero(kHostFn);
   const SsdShape& sh = pr.shape;
+  check_device_shape(sh, Q, kHostFn);
+  // before any allocation: the larger of the two kernels' shared memory must fit this device
+  host::require_dynamic_shared_memory(output_shared_bytes(dims_of(sh, Q)), kHostFn, shared_memory_what(dims_of(sh, Q)));
   DeviceBuffer<float> dX(sh.x_size(), kHostFn), dA(sh.a_size(), kHostFn), dB(sh.bc_size(), kHostFn),
       dC(sh.bc_size(), kHostFn), dY(sh.x_size(), kHostFn), dh0(pr.h0.empty() ? 1 : sh.state_size(), kHostFn),
       dhf(h_final.empty() ? 1 : sh.state_size(), kHostFn);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include <limits>
 
 namespace seqref::verify::ssd {
@@ -36,6 +38,24 @@ TEST(SsdCuda, ExponentsEqualCpuAndAreNonPositive) {
     const auto e = cuda_decays_match_cpu(q, 900 + q);
     EXPECT_TRUE(e.pass) << e.detail;
   }
+}
+
+TEST(SsdCuda, HeadDimOrStateTooLargeForSharedMemoryIsRefused) {
+  // Issue 14: P and N had no bound; the chunk-output kernel needs Q(P + 2N + Q + 2) floats of shared memory per
+  // block, so P = 4096 at Q = 64 (about 1 MiB, over any device's 227 KiB) is refused naming P and N, before any
+  // allocation, instead of failing at launch. The same P at T = 1 (Q = 1) fits and runs.
+  SEQREF_REQUIRE_CUDA();
+  auto wide = make_problem(SsdShape{1, 64, 1, 4096, 1, 2}, 3).cast<float>();
+  std::vector<float> y(static_cast<std::size_t>(wide.shape.x_size()));
+  try {
+    cuda::ssd(wide.problem(), y);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("P = 4096, N = 2 at chunk 64"), std::string::npos) << e.what();
+  }
+  auto one = make_problem(SsdShape{1, 1, 1, 4096, 1, 2}, 4).cast<float>();
+  std::vector<float> y1(static_cast<std::size_t>(one.shape.x_size()));
+  EXPECT_NO_THROW(cuda::ssd(one.problem(), y1));
 }
 
 TEST(SsdCuda, BadInputThrows) {

@@ -74,7 +74,8 @@ void causal_conv(std::span<const float> kernel, std::span<const float> u, std::s
 namespace device {
 /// Device-memory version of dft_batched on the caller's stream (a cudaStream_t passed as void*; nullptr = the
 /// default stream): `data` spans device memory ([batch, n]); validates sizes and its length only (values live on
-/// the device). Asynchronous.
+/// the device). Returns when the transform is done: its cuFFT plan is made per call and destroyed only after the
+/// stream has drained (destroying it with the transform still queued freed its work area under it).
 void dft_batched(std::span<std::complex<float>> data, Index batch, Index n, bool inverse, void* stream);
 }  // namespace device
 
