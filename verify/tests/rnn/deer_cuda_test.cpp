@@ -11,6 +11,17 @@
 namespace seqref::verify::deer {
 namespace {
 
+TEST(DeerCuda, SanitizerSmall) {
+  // One small case per kernel of the family, for compute-sanitizer memcheck + racecheck in tools/gpu-verify
+  // (filter *Cuda*Sanitizer*).
+  SEQREF_REQUIRE_CUDA();
+  // the sweeps' chunked scan past one block (T = 1000) and the device sequential loop
+  for (DeerMethod m : {DeerMethod::newton, DeerMethod::quasi}) {
+    const auto r = cuda_deer_vs_oracle(m, 3, 1000, 0.9, 77);
+    EXPECT_TRUE(r.verdict.pass) << r.detail << ": " << r.verdict.err_u << "u vs " << r.verdict.ref_err_u << "u";
+  }
+}
+
 TEST(DeerCuda, DeerMatchesOracleRelativeToReference) {
   SEQREF_REQUIRE_CUDA();
   for (DeerMethod m : {DeerMethod::newton, DeerMethod::fixed_a, DeerMethod::quasi})

@@ -14,6 +14,17 @@
 namespace seqref::verify::scan {
 namespace {
 
+TEST(ScanCuda, SanitizerSmall) {
+  // One small case per kernel of the family, for compute-sanitizer memcheck + racecheck in tools/gpu-verify
+  // (filter *Cuda*Sanitizer*).
+  SEQREF_REQUIRE_CUDA();
+  // every transition kind, a partial second tile (T = 1100 > 128 x 8)
+  for (Transition kind : {Transition::scalar, Transition::diagonal, Transition::dense}) {
+    const auto m = cuda_vs_oracle(kind, 2, 1100, 3, 1.0, 78);
+    EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u;
+  }
+}
+
 TEST(ScanCuda, WithinErrorModelAroundTileBoundaries) {
   SEQREF_REQUIRE_CUDA();
   for (Transition kind : {Transition::scalar, Transition::diagonal, Transition::dense})

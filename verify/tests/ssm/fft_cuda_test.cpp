@@ -13,6 +13,19 @@
 namespace seqref::verify::ssm_fft {
 namespace {
 
+TEST(FftCuda, SanitizerSmall) {
+  // One small case per kernel of the family, for compute-sanitizer memcheck + racecheck in tools/gpu-verify
+  // (filter *Cuda*Sanitizer*).
+  SEQREF_REQUIRE_CUDA();
+  // the cuFFT transforms (a non-power-of-two n) and the causal convolution
+  for (bool inverse : {false, true}) {
+    const auto m = cuda_dft_vs_oracle(2, 37, inverse, 79);
+    EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << "u vs " << m.verdict.ref_err_u << "u";
+  }
+  const auto c = cuda_causal_conv_vs_oracle(2, 65, 80);
+  EXPECT_TRUE(c.verdict.pass) << c.detail << ": " << c.verdict.err_u << "u vs " << c.verdict.ref_err_u << "u";
+}
+
 TEST(FftCuda, DftMatchesOracleRelativeToReference) {
   SEQREF_REQUIRE_CUDA();
   for (Index n : {1, 2, 3, 5, 31, 37, 41, 127, 128, 129, 255, 257, 1000, 1024, 1025, 3072, 4099})

@@ -12,6 +12,15 @@
 namespace seqref::verify::hippo {
 namespace {
 
+TEST(HippoCuda, SanitizerSmall) {
+  // One small case per kernel of the family, for compute-sanitizer memcheck + racecheck in tools/gpu-verify
+  // (filter *Cuda*Sanitizer*).
+  SEQREF_REQUIRE_CUDA();
+  // channels past one block of lanes (129), a state of 16
+  const auto m = cuda_vs_oracle(129, 50, 16, false, 81);
+  EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << "u vs ref " << m.verdict.ref_err_u << "u";
+}
+
 TEST(HippoCuda, DefaultSizes) {
   SEQREF_REQUIRE_CUDA();
   for (Index C : {1, 127, 128, 129, 1000})

@@ -10,6 +10,14 @@
 namespace seqref::verify::rtf {
 namespace {
 
+TEST(RtfCuda, SanitizerSmall) {
+  // One small case per kernel of the family, for compute-sanitizer memcheck + racecheck in tools/gpu-verify
+  // (filter *Cuda*Sanitizer*).
+  SEQREF_REQUIRE_CUDA();
+  const auto m = cuda_vs_oracle(2, 4, 127, 0.9, 82);
+  EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << "u vs " << m.verdict.ref_err_u << "u";
+}
+
 TEST(RtfCuda, FloatMatchesOracleRelativeToReference) {
   SEQREF_REQUIRE_CUDA();
   for (Index channels : {1, 3})

@@ -11,6 +11,17 @@
 namespace seqref::verify::s4 {
 namespace {
 
+TEST(S4Cuda, SanitizerSmall) {
+  // One small case per kernel of the family, for compute-sanitizer memcheck + racecheck in tools/gpu-verify
+  // (filter *Cuda*Sanitizer*).
+  SEQREF_REQUIRE_CUDA();
+  // Cauchy past a 256-node tile with a partial 32-pole block; Vandermonde past a 256-step tile
+  const auto c = cuda_cauchy_vs_oracle(2, 33, 257, 83);
+  EXPECT_TRUE(c.verdict.pass) << c.detail << ": " << c.verdict.err_u << "u vs ref " << c.verdict.ref_err_u;
+  const auto v = cuda_vandermonde_vs_oracle(2, 33, 257, 84);
+  EXPECT_TRUE(v.verdict.pass) << v.detail << ": " << v.verdict.err_u << "u vs ref " << v.verdict.ref_err_u;
+}
+
 TEST(S4Cuda, CauchyMatchesOracleRelativeToReference) {
   SEQREF_REQUIRE_CUDA();
   for (Index nodes : {1, 255, 256, 257, 4096})

@@ -17,6 +17,15 @@
 namespace seqref::verify::selective_scan {
 namespace {
 
+TEST(SelectiveScanCuda, SanitizerSmall) {
+  // One small case per kernel of the family, for compute-sanitizer memcheck + racecheck in tools/gpu-verify
+  // (filter *Cuda*Sanitizer*).
+  SEQREF_REQUIRE_CUDA();
+  // a second channel group (9 channels) and a partial second tile (T = 1100 at the default 1024-step tile)
+  const auto m = cuda_vs_exact(2, 1100, 9, 3, variant_from_seed(85), 0, 85);
+  EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << " vs reference " << m.verdict.ref_err_u;
+}
+
 TEST(SelectiveScanCuda, WithinErrorModelAroundTileBoundaries) {
   SEQREF_REQUIRE_CUDA();
   for (Index chunk : {0, 256, 512, 2048})

@@ -12,6 +12,15 @@
 namespace seqref::verify::ssd {
 namespace {
 
+TEST(SsdCuda, SanitizerSmall) {
+  // One small case per kernel of the family, for compute-sanitizer memcheck + racecheck in tools/gpu-verify
+  // (filter *Cuda*Sanitizer*).
+  SEQREF_REQUIRE_CUDA();
+  // three kernels: chunk states, the inter-chunk scan, chunk outputs; a partial last chunk (T = 130, Q = 64)
+  const auto m = cuda_vs_oracle(SsdShape{2, 130, 2, 4, 1, 8}, 64, 86, 0.2);
+  EXPECT_TRUE(m.verdict.pass) << m.detail << ": " << m.verdict.err_u << "u vs " << m.verdict.ref_err_u << "u";
+}
+
 TEST(SsdCuda, FloatMatchesDoubleForEveryChunkAndLength) {
   SEQREF_REQUIRE_CUDA();
   for (Index T : {1, 2, 127, 129, 2047, 2048, 2049}) {
