@@ -12,6 +12,7 @@ import numpy as np
 
 import seqref
 from seqref import testing
+from script_runner import expect_error
 
 try:
     import torch
@@ -25,13 +26,8 @@ M = "attention/causal_attention"
 
 
 def expect_value_error(fn, *needles):
-    try:
-        fn()
-    except ValueError as e:
-        for n in needles:
-            assert n in str(e), f"{n!r} not in {e}"
-        return str(e)
-    raise AssertionError(f"no ValueError; expected one mentioning {needles}")
+    """script_runner's expect_error for ValueError: the message must mention every needle."""
+    return expect_error(ValueError, fn, must_mention=needles)
 
 
 def numpy_attention(q, k, v, shift=0):

@@ -4,6 +4,7 @@ channel count that forces the sampled yardstick; NaN; refusals. Deterministic: f
 import numpy as np
 
 from seqref import testing
+from script_runner import expect_error
 
 try:
     import torch
@@ -17,12 +18,8 @@ M = "ssm/fft"
 
 
 def expect_value_error(fn, *needles):
-    try:
-        fn()
-    except ValueError as e:
-        assert all(n in str(e) for n in needles), (needles, str(e))
-        return
-    raise AssertionError(f"no ValueError mentioning {needles}")
+    """script_runner's expect_error for ValueError: the message must mention every needle."""
+    return expect_error(ValueError, fn, must_mention=needles)
 
 
 def fftconv(k, u, n=None):
