@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -28,18 +29,21 @@ using seqref::verify::CheckOutcome;
 namespace {
 
 struct Options {
-  std::vector<std::string> methods;  ///< empty: every method
+  std::vector<std::string> methods;   ///< empty: every method
+  std::vector<std::string> backends;  ///< empty: every backend (ref, cpu, cuda, ...)
   fs::path out = ".";
   fs::path results = fs::path(SEQREF_SOURCE_DIR) / "verify" / "results";
   bool list = false;
 };
 
 void usage(std::ostream& os) {
-  os << "usage: seqref report [--method <family/method>]... [--out DIR] [--results DIR] [--list]\n"
+  os << "usage: seqref report [--method <family/method>]... [--backend <ref|cpu|cuda>]... [--out DIR] [--results DIR]\n"
+        "                     [--list]\n"
         "  Runs every registered check (identities, equivalences, exact properties) at default sizes, prints a\n"
         "  table, writes DIR/report.md and DIR/report.json (DIR defaults to the current directory; it is created\n"
         "  if missing and must not be a file) and exits 1 if any check fails, 2 on a usage error or when the\n"
         "  report cannot be written. --method may be given several times: the checks of every named method run.\n"
+        "  --backend keeps the checks of the named backends only (repeatable; tools/gpu-verify runs --backend cuda).\n"
         "  report.json gives each check a \"status\": \"pass\", \"fail\" or \"skipped\" (with \"skipped\": why).\n"
         "  --results: where tools/gpu-verify results live (default: the source tree's verify/results).\n"
         "  --list: print the registered checks and exit.\n"
@@ -75,6 +79,8 @@ std::string fmt(double x, int precision = 3) {
 }
 
 std::string git_commit() {
+  // A bundle run on a machine without the source tree (tools/gpu-verify) names the commit it was built at.
+  if (const char* env = std::getenv("SEQREF_COMMIT"); env && *env) return env;
   std::string cmd = std::string("git -C \"") + SEQREF_SOURCE_DIR + "\" rev-parse --short HEAD 2>/dev/null";
   std::string out;
   if (FILE* p = popen(cmd.c_str(), "r")) {
@@ -147,11 +153,13 @@ int run_report(const Options& opt) {
     return 2;
   }
   const std::set<std::string> wanted(opt.methods.begin(), opt.methods.end());
+  const std::set<std::string> backends(opt.backends.begin(), opt.backends.end());
   std::vector<const Check*> selected;
   for (const auto& c : all)
-    if (wanted.empty() || wanted.count(c.method)) selected.push_back(&c);
+    if ((wanted.empty() || wanted.count(c.method)) && (backends.empty() || backends.count(c.backend)))
+      selected.push_back(&c);
   if (selected.empty()) {
-    std::cerr << "seqref report: no registered checks\n";
+    std::cerr << "seqref report: no registered checks" << (backends.empty() ? "" : " for the named backends") << "\n";
     return 2;
   }
   if (opt.list) {
@@ -330,6 +338,8 @@ int main(int argc, char** argv) {
     };
     if (args[i] == "--method")
       opt.methods.push_back(value("--method"));  // repeated: the union
+    else if (args[i] == "--backend")
+      opt.backends.push_back(value("--backend"));
     else if (args[i] == "--out")
       opt.out = value("--out");
     else if (args[i] == "--results")
